@@ -1,0 +1,82 @@
+//! Command-line definitions (clap) and nothing else: raw arguments, validated in `config`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Anonymize server logs as they stream: IP addresses truncated or pseudonymized (keyed),
+/// emails and card numbers redacted, every line tagged with the instant it must be deleted.
+///
+/// Reads the FILEs (or standard input) and writes one anonymized line per input line to
+/// standard output, in input order.
+#[derive(Debug, Parser)]
+#[command(name = "loganon", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// How anonymized IP addresses are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum IpModeArg {
+    /// Network address: IPv4 /24, IPv6 /48 (prefixes set in the rules).
+    Truncate,
+    /// Keyed pseudonym (HMAC-SHA-256): `ip4-` or `ip6-` and 16 hex digits. Needs --key-file.
+    Hash,
+}
+
+/// Options of the filter and of the commands that anonymize.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Input files, read in order; standard input if none (or `-`).
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// How to anonymize IP addresses [default: truncate].
+    #[arg(long, value_enum)]
+    pub ip_mode: Option<IpModeArg>,
+
+    /// File holding the secret key for pseudonyms (at least 16 bytes; one trailing newline is
+    /// ignored).
+    #[arg(long, env = "LOGANON_KEY_FILE", value_name = "PATH")]
+    pub key_file: Option<PathBuf>,
+
+    /// Clock (RFC 3339) for lines without a timestamp and for RFC 3164 years [default: now].
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+
+    /// Rule file (repeatable, applied in order); without it the built-in default rules apply.
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+
+    /// Worker threads [default: all cores]. Output order never depends on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Longest line kept whole, in bytes; longer lines are cut, redacted and marked.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::framing::DEFAULT_MAX_LINE)]
+    pub max_line: usize,
+
+    /// Print counts (lines, bytes, throughput, redactions per rule) to standard error at exit.
+    #[arg(long)]
+    pub stats: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Work with rule files.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Run the inline [[example]]s of rule files (the default rules if none are given); prints a
+    /// diff for each failure and exits 1 if any fails.
+    Test {
+        /// Rule files to test.
+        #[arg(value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+}

@@ -1,0 +1,80 @@
+//! Bracketed timestamps as web servers write them: the access log's
+//! `[10/Oct/2026:13:55:36 +0000]` (common and combined log formats) and the error log's
+//! `[Sun Dec 04 04:47:44 2005]` (Apache 2.2) or `[Sun Dec 04 04:47:44.123456 2005]` (2.4).
+//! Only the first few `[` of a line are tried: these timestamps come early.
+
+use crate::time::{digits, month_abbrev, unix_seconds};
+
+/// `dd/Mon/yyyy:HH:MM:SS ±hhmm]` at `at`.
+fn access(b: &[u8], at: usize) -> Option<i64> {
+    let s = b.get(at..at + 27)?;
+    if s[2] != b'/' || s[6] != b'/' || s[11] != b':' || s[14] != b':' || s[17] != b':' || s[20] != b' ' || s[26] != b']' {
+        return None;
+    }
+    let secs = unix_seconds(
+        i64::from(digits::<4>(s, 7)?),
+        month_abbrev(&s[3..6])?,
+        digits::<2>(s, 0)?,
+        digits::<2>(s, 12)?,
+        digits::<2>(s, 15)?,
+        digits::<2>(s, 18)?,
+    )?;
+    let sign = match s[21] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let (oh, om) = (digits::<2>(s, 22)?, digits::<2>(s, 24)?);
+    Some(secs - sign * i64::from(oh * 3600 + om * 60))
+}
+
+/// `Www Mmm dd HH:MM:SS[.ffffff] yyyy]` at `at`, taken as UTC (the log has no offset).
+fn ctime(b: &[u8], at: usize) -> Option<i64> {
+    let s = b.get(at..at + 20)?;
+    if s[3] != b' ' || s[7] != b' ' || s[10] != b' ' || s[13] != b':' || s[16] != b':' {
+        return None;
+    }
+    let day = if s[8] == b' ' { digits::<1>(s, 9)? } else { digits::<2>(s, 8)? };
+    let mut i = at + 19;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+    }
+    if b.get(i) != Some(&b' ') || b.get(i + 5) != Some(&b']') {
+        return None;
+    }
+    unix_seconds(i64::from(digits::<4>(b, i + 1)?), month_abbrev(&s[4..7])?, day, digits::<2>(s, 11)?, digits::<2>(s, 14)?, digits::<2>(s, 17)?)
+}
+
+/// The event time of the first bracketed timestamp among the first four `[` of a line.
+pub fn event_time(b: &[u8]) -> Option<i64> {
+    memchr::memchr_iter(b'[', b).take(4).find_map(|i| access(b, i + 1).or_else(|| ctime(b, i + 1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::parse_rfc3339;
+
+    #[test]
+    fn access_log_timestamp_with_offset() {
+        let line = br#"203.0.113.7 - - [10/Oct/2026:13:55:36 -0700] "GET / HTTP/1.1" 200 2326"#;
+        assert_eq!(event_time(line), parse_rfc3339("2026-10-10T20:55:36Z"));
+    }
+
+    #[test]
+    fn error_log_timestamps() {
+        assert_eq!(event_time(b"[Sun Dec 04 04:47:44 2005] [error] x"), parse_rfc3339("2005-12-04T04:47:44Z"));
+        assert_eq!(event_time(b"[Wed Oct 11 14:32:52.123456 2026] [core:error] [pid 1]"), parse_rfc3339("2026-10-11T14:32:52Z"));
+        assert_eq!(event_time(b"[Sun Dec  4 04:47:44 2005] x"), parse_rfc3339("2005-12-04T04:47:44Z"));
+    }
+
+    #[test]
+    fn malformed_brackets_are_ignored() {
+        for line in [&b"[client 1.2.3.4]"[..], b"[10/Foo/2026:13:55:36 +0000]", b"[32/Oct/2026:13:55:36 +0000]", b"["] {
+            assert_eq!(event_time(line), None);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Timestamps at the start of a line, as syslog and most application logs write them:
+//! RFC 5424 (`<34>1 2026-11-22T10:00:00.003Z host ...`), a bare RFC 3339 / ISO 8601 timestamp,
+//! and RFC 3164 (`<13>Nov 22 10:00:00 host ...` or without the priority).
+//!
+//! RFC 3164 timestamps carry no year. It is inferred from the clock: the clock's year, unless
+//! that puts the time more than a day in the future, in which case the previous year (a line
+//! from Dec 31 read on Jan 1 belongs to last year). The day of slack absorbs clock skew between
+//! hosts; the retention tagger clamps what remains to the clock anyway.
+
+use crate::time::{civil_from_days, digits, month_abbrev, parse_rfc3339_prefix, unix_seconds};
+
+/// Skips a `<PRI>` of one to three digits and, after it, an RFC 5424 version `1 `.
+fn header_len(b: &[u8]) -> usize {
+    if b.first() != Some(&b'<') {
+        return 0;
+    }
+    let digits = b[1..].iter().take(4).take_while(|c| c.is_ascii_digit()).count();
+    if !(1..=3).contains(&digits) || b.get(1 + digits) != Some(&b'>') {
+        return 0;
+    }
+    let at = 2 + digits;
+    if b.get(at..at + 2) == Some(b"1 ") { at + 2 } else { at }
+}
+
+/// `Mmm dd HH:MM:SS` (day space-padded or zero-padded) at `at`, year inferred from `now`.
+fn rfc3164(b: &[u8], at: usize, now: i64) -> Option<i64> {
+    let s = b.get(at..at + 15)?;
+    if s[3] != b' ' || s[6] != b' ' || s[9] != b':' || s[12] != b':' {
+        return None;
+    }
+    let month = month_abbrev(s)?;
+    let day = if s[4] == b' ' { digits::<1>(s, 5)? } else { digits::<2>(s, 4)? };
+    let (h, m, sec) = (digits::<2>(s, 7)?, digits::<2>(s, 10)?, digits::<2>(s, 13)?);
+    let (year, _, _) = civil_from_days(now.div_euclid(86_400));
+    match unix_seconds(year, month, day, h, m, sec) {
+        Some(t) if t <= now + 86_400 => Some(t),
+        // Feb 29 of a year that is not leap, or a time too far ahead: last year.
+        _ => unix_seconds(year - 1, month, day, h, m, sec),
+    }
+}
+
+/// The event time written at the start of a line, if any.
+pub fn event_time(b: &[u8], now: i64) -> Option<i64> {
+    let at = header_len(b);
+    let rest = &b[at..];
+    match rest.first()? {
+        b'0'..=b'9' => parse_rfc3339_prefix(rest).map(|(secs, _)| secs),
+        b'A'..=b'Z' => rfc3164(b, at, now),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::parse_rfc3339;
+
+    fn now() -> i64 {
+        parse_rfc3339("2026-11-22T12:00:00Z").unwrap()
+    }
+
+    #[test]
+    fn rfc5424_and_bare_rfc3339() {
+        let t = parse_rfc3339("2026-11-22T10:00:00Z");
+        assert_eq!(event_time(b"<34>1 2026-11-22T10:00:00.003Z host app - - - msg", now()), t);
+        assert_eq!(event_time(b"2026-11-22T11:00:00+01:00 INFO started", now()), t);
+        assert_eq!(event_time(b"2026-11-22 10:00:00,123 INFO started", now()), t);
+    }
+
+    #[test]
+    fn rfc3164_year_is_inferred_from_the_clock() {
+        assert_eq!(event_time(b"Nov 22 10:00:00 host sshd[1]: x", now()), parse_rfc3339("2026-11-22T10:00:00Z"));
+        assert_eq!(event_time(b"<13>Nov  2 10:00:00 host x", now()), parse_rfc3339("2026-11-02T10:00:00Z"));
+        // December is in the future in November: it was last December.
+        assert_eq!(event_time(b"Dec 10 06:55:46 LabSZ sshd[24200]: x", now()), parse_rfc3339("2025-12-10T06:55:46Z"));
+        // A few hours of skew stays in this year.
+        assert_eq!(event_time(b"Nov 22 18:00:00 host x", now()), parse_rfc3339("2026-11-22T18:00:00Z"));
+    }
+
+    #[test]
+    fn other_starts_have_no_time() {
+        for line in [&b"203.0.113.7 - - [10/Oct/2026:13:55:36 -0700]"[..], b"Hello world", b"<999999>x", b""] {
+            assert_eq!(event_time(line, now()), None);
+        }
+    }
+}

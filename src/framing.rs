@@ -1,0 +1,209 @@
+//! Bytes to batches of whole lines, with a line length limit. Never sees rules or formats.
+//!
+//! [`Framer`] reads large blocks from any `Read` and hands out [`Batch`]es that end at a line
+//! boundary; the partial line at the end of a read is carried into the next batch. A batch is
+//! handed out after every read that completed at least one line, so a line from a live pipe
+//! (`tail -F | loganon`) is processed as soon as it arrives, while a file or a busy pipe still
+//! yields large batches (a pipe read returns up to the pipe's capacity). Memory is bounded: a
+//! line longer than `max_line` is cut there, marked in [`Batch::cut`], and the rest of it up to the
+//! next newline is read and discarded without being stored. A last line without a newline is
+//! still a line.
+
+use std::io::{self, ErrorKind, Read};
+
+/// Bytes asked of the source per read. Larger than a pipe's default capacity (64 KiB), so that a
+/// full pipe is drained in one call.
+pub const READ_SIZE: usize = 256 * 1024;
+
+/// Default longest line kept whole: 1 MiB.
+pub const DEFAULT_MAX_LINE: usize = 1 << 20;
+
+/// Complete lines (each ending in `\n`, except possibly the last line of the input).
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub data: Vec<u8>,
+    /// Start offsets, ascending, of lines that were cut at the length limit.
+    pub cut: Vec<usize>,
+    /// The clock reading for this batch (Unix seconds), set by the reader.
+    pub now: i64,
+}
+
+impl Batch {
+    /// The batch's lines with their endings, each with its cut flag.
+    pub fn lines(&self) -> impl Iterator<Item = (&[u8], bool)> {
+        let mut at = 0;
+        let mut cuts = self.cut.iter().peekable();
+        std::iter::from_fn(move || {
+            if at >= self.data.len() {
+                return None;
+            }
+            let end = memchr::memchr(b'\n', &self.data[at..]).map_or(self.data.len(), |i| at + i + 1);
+            let cut = cuts.next_if(|&&c| c == at).is_some();
+            let line = &self.data[at..end];
+            at = end;
+            Some((line, cut))
+        })
+    }
+}
+
+/// Cuts a byte stream into batches of lines.
+pub struct Framer<R> {
+    src: R,
+    carry: Vec<u8>,
+    max_line: usize,
+    discarding: bool,
+    eof: bool,
+    /// Bytes dropped from over-long lines.
+    pub discarded: u64,
+}
+
+impl<R: Read> Framer<R> {
+    pub fn new(src: R, max_line: usize) -> Self {
+        Self { src, carry: Vec::new(), max_line: max_line.max(1), discarding: false, eof: false, discarded: 0 }
+    }
+
+    fn read_more(&mut self, data: &mut Vec<u8>) -> io::Result<usize> {
+        let old = data.len();
+        data.resize(old + READ_SIZE, 0);
+        let n = loop {
+            match self.src.read(&mut data[old..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    data.truncate(old);
+                    return Err(e);
+                }
+            }
+        };
+        data.truncate(old + n);
+        Ok(n)
+    }
+
+    /// Cuts every line that the bytes from `from` on completed or extended beyond `max_line`;
+    /// a partial last line that is already too long is cut, and the rest of it will be discarded.
+    fn cut_long_lines(&mut self, batch: &mut Batch, from: usize) {
+        let mut start = memchr::memrchr(b'\n', &batch.data[..from]).map_or(0, |i| i + 1);
+        loop {
+            let end = memchr::memchr(b'\n', &batch.data[start..]).map(|i| start + i);
+            let len = end.unwrap_or(batch.data.len()) - start;
+            if len > self.max_line {
+                let keep = start + self.max_line;
+                self.discarded += (len - self.max_line) as u64;
+                batch.cut.push(start);
+                match end {
+                    Some(nl) => {
+                        batch.data.drain(keep..nl);
+                    }
+                    None => {
+                        batch.data.truncate(keep);
+                        batch.data.push(b'\n');
+                        self.discarding = true;
+                        return;
+                    }
+                }
+            }
+            match end {
+                Some(_) => start += len.min(self.max_line) + 1,
+                None => return,
+            }
+        }
+    }
+
+    /// Refills `batch` with the next lines. Returns `false` when the input is exhausted.
+    pub fn fill(&mut self, batch: &mut Batch) -> io::Result<bool> {
+        batch.data.clear();
+        batch.cut.clear();
+        batch.data.append(&mut self.carry);
+        loop {
+            if self.eof {
+                return Ok(!batch.data.is_empty());
+            }
+            let old = batch.data.len();
+            let n = self.read_more(&mut batch.data)?;
+            if n == 0 {
+                self.eof = true;
+                continue;
+            }
+            if self.discarding {
+                match memchr::memchr(b'\n', &batch.data[old..]) {
+                    Some(i) => {
+                        self.discarded += i as u64 + 1;
+                        batch.data.drain(old..=old + i);
+                        self.discarding = false;
+                    }
+                    None => {
+                        self.discarded += n as u64;
+                        batch.data.truncate(old);
+                        continue;
+                    }
+                }
+            }
+            self.cut_long_lines(batch, old);
+            if let Some(last) = memchr::memrchr(b'\n', &batch.data) {
+                self.carry.extend_from_slice(&batch.data[last + 1..]);
+                batch.data.truncate(last + 1);
+                return Ok(true);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that returns at most `chunk` bytes per call, as a pipe would.
+    struct Trickle<'a>(&'a [u8], usize);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.0.len().min(self.1).min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    fn frame(input: &[u8], chunk: usize, max_line: usize) -> Vec<(Vec<u8>, bool)> {
+        let mut f = Framer::new(Trickle(input, chunk), max_line);
+        let mut b = Batch::default();
+        let mut out = Vec::new();
+        while f.fill(&mut b).unwrap() {
+            out.extend(b.lines().map(|(l, c)| (l.to_vec(), c)));
+        }
+        out
+    }
+
+    #[test]
+    fn any_chunking_frames_like_the_whole_stream() {
+        let input = b"one\ntwo\r\n\nthree without newline";
+        let whole = frame(input, usize::MAX, 1 << 20);
+        assert_eq!(whole.len(), 4);
+        assert_eq!(whole[3].0, b"three without newline");
+        for chunk in 1..input.len() {
+            assert_eq!(frame(input, chunk, 1 << 20), whole, "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn long_lines_are_cut_and_the_rest_discarded() {
+        let input = b"short\nAAAAAAAAAAAAAAAAAAAA\nnext\nBBBBBBBBBBBB";
+        for chunk in [1, 3, 7, 64] {
+            let lines = frame(input, chunk, 8);
+            assert_eq!(
+                lines,
+                vec![
+                    (b"short\n".to_vec(), false),
+                    (b"AAAAAAAA\n".to_vec(), true),
+                    (b"next\n".to_vec(), false),
+                    (b"BBBBBBBB\n".to_vec(), true),
+                ],
+                "chunk {chunk}"
+            );
+        }
+    }
+
+    #[test]
+    fn empty_input_has_no_lines() {
+        assert!(frame(b"", 4, 8).is_empty());
+    }
+}

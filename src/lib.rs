@@ -1,0 +1,31 @@
+//! loganon: a streaming log anonymizer.
+//!
+//! It reads server logs line by line, pseudonymizes (keyed HMAC) or truncates IP addresses,
+//! redacts emails, payment cards and whatever the rules name, and tags every line with the
+//! instant downstream storage must delete it. The per-line core is synchronous and works on
+//! bytes; the library never reads the command line or the clock on its own.
+//!
+//! # Layout
+//! - [`cli`]: clap definitions only.
+//! - [`config`]: arguments validated into a runnable [`config::Config`].
+//! - [`rules`]: rule files: on-disk model, loading with `path:line` errors, inline examples.
+//! - [`framing`]: bytes to batches of lines, with the line length limit.
+//! - [`format`]: per-format event times and JSON structure.
+//! - [`redact`]: the engine: one detector per file, span merge, render.
+//! - [`anonymize`]: IP truncation and keyed pseudonyms.
+//! - [`retention`]: expiry from event time and carried categories.
+//! - [`process`]: one line through format, redaction and tagging.
+//! - [`pipeline`]: reader -> workers -> ordered writer.
+//! - [`time`]: timestamp parsing and printing without allocation.
+
+pub mod anonymize;
+pub mod cli;
+pub mod config;
+pub mod format;
+pub mod framing;
+pub mod pipeline;
+pub mod process;
+pub mod redact;
+pub mod retention;
+pub mod rules;
+pub mod time;

@@ -1,0 +1,185 @@
+//! Reader -> workers -> ordered writer.
+//!
+//! The reader (the calling thread) frames input into batches; `threads` workers anonymize batches
+//! with their own scratch buffers; one writer thread owns the output and writes batches in input
+//! order. Batches carry a sequence number, and at most `slots` batches exist at once: a batch's
+//! buffers travel reader -> worker -> writer and back to the reader through a bounded channel,
+//! which both recycles the buffers (no per-batch allocation once warm) and bounds memory whatever
+//! a slow worker or a slow output does. The writer keeps out-of-order results in a ring indexed by
+//! `seq % slots`, which cannot overflow because no more than `slots` batches are in flight.
+//! With one thread the same stages run inline, without channels.
+//!
+//! Output is written a whole batch at a time and nothing is held back, so a line from a live pipe
+//! reaches the output as soon as its batch is done. A closed output (`EPIPE`) ends the run
+//! quietly; any other write error is returned.
+
+use crate::framing::{Batch, Framer};
+use crate::process::{LineScratch, Processor, Stats};
+use crossbeam_channel::{bounded, Receiver, Sender};
+use std::io::{self, ErrorKind, Read, Write};
+
+/// How a run ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// All input was read and written.
+    Complete,
+    /// The output was closed by its reader (`EPIPE`): the run stopped early, quietly.
+    OutputClosed,
+}
+
+/// Pipeline settings.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    pub threads: usize,
+    pub max_line: usize,
+}
+
+/// One batch's buffers, recycled.
+#[derive(Default)]
+struct Slot {
+    input: Batch,
+    output: Vec<u8>,
+}
+
+fn process_batch(p: &Processor, slot: &mut Slot, scratch: &mut LineScratch, stats: &mut Stats) {
+    slot.output.clear();
+    let now = slot.input.now;
+    for (line, cut) in slot.input.lines() {
+        p.line(line, cut, now, scratch, stats, &mut slot.output);
+    }
+}
+
+fn write_batch(out: &mut dyn Write, data: &[u8]) -> io::Result<bool> {
+    match out.write_all(data) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+fn flush(out: &mut dyn Write) -> io::Result<bool> {
+    match out.flush() {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Runs every source through the processor into `out`, in order. `clock` is read once per batch.
+pub fn run(
+    p: &Processor,
+    sources: Vec<Box<dyn Read + Send>>,
+    out: &mut (dyn Write + Send),
+    settings: Settings,
+    clock: &(dyn Fn() -> i64 + Sync),
+) -> io::Result<(Ending, Stats)> {
+    if settings.threads <= 1 {
+        return run_inline(p, sources, out, settings, clock);
+    }
+    let slots = settings.threads * 2 + 2;
+    let (free_tx, free_rx) = bounded::<Slot>(slots);
+    let (work_tx, work_rx) = bounded::<(u64, Slot)>(slots);
+    let (done_tx, done_rx) = bounded::<(u64, Slot)>(slots);
+    for _ in 0..slots {
+        free_tx.send(Slot::default()).expect("receiver alive");
+    }
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..settings.threads)
+            .map(|_| {
+                let (work_rx, done_tx) = (work_rx.clone(), done_tx.clone());
+                scope.spawn(move || {
+                    let mut scratch = LineScratch::default();
+                    let mut stats = Stats::default();
+                    for (seq, mut slot) in work_rx {
+                        process_batch(p, &mut slot, &mut scratch, &mut stats);
+                        if done_tx.send((seq, slot)).is_err() {
+                            break;
+                        }
+                    }
+                    stats
+                })
+            })
+            .collect();
+        drop((work_rx, done_tx));
+        let writer = scope.spawn(move || write_in_order(out, done_rx, free_tx, slots));
+        let read_result = read_batches(sources, settings, clock, &free_rx, &work_tx);
+        drop(work_tx);
+        let mut stats = Stats::default();
+        for w in workers {
+            stats.add(&w.join().expect("worker panicked"));
+        }
+        let ending = writer.join().expect("writer panicked")?;
+        read_result?;
+        Ok((ending, stats))
+    })
+}
+
+/// The reader stage: fills free slots and sends them to the workers in sequence.
+fn read_batches(
+    sources: Vec<Box<dyn Read + Send>>,
+    settings: Settings,
+    clock: &(dyn Fn() -> i64 + Sync),
+    free_rx: &Receiver<Slot>,
+    work_tx: &Sender<(u64, Slot)>,
+) -> io::Result<()> {
+    let mut seq = 0u64;
+    for src in sources {
+        let mut framer = Framer::new(src, settings.max_line);
+        loop {
+            // The writer stopped (closed output): nothing more to do.
+            let Ok(mut slot) = free_rx.recv() else { return Ok(()) };
+            if !framer.fill(&mut slot.input)? {
+                break;
+            }
+            slot.input.now = clock();
+            if work_tx.send((seq, slot)).is_err() {
+                return Ok(());
+            }
+            seq += 1;
+        }
+    }
+    Ok(())
+}
+
+/// The writer stage: restores input order and returns each slot to the reader.
+fn write_in_order(out: &mut dyn Write, done_rx: Receiver<(u64, Slot)>, free_tx: Sender<Slot>, slots: usize) -> io::Result<Ending> {
+    let mut ring: Vec<Option<Slot>> = (0..slots).map(|_| None).collect();
+    let mut next = 0u64;
+    for (seq, slot) in done_rx.iter() {
+        ring[(seq % slots as u64) as usize] = Some(slot);
+        while let Some(slot) = ring[(next % slots as u64) as usize].take() {
+            if !write_batch(out, &slot.output)? {
+                return Ok(Ending::OutputClosed);
+            }
+            next += 1;
+            let _ = free_tx.send(slot);
+        }
+        if done_rx.is_empty() && !flush(out)? {
+            return Ok(Ending::OutputClosed);
+        }
+    }
+    Ok(if flush(out)? { Ending::Complete } else { Ending::OutputClosed })
+}
+
+fn run_inline(
+    p: &Processor,
+    sources: Vec<Box<dyn Read + Send>>,
+    out: &mut (dyn Write + Send),
+    settings: Settings,
+    clock: &(dyn Fn() -> i64 + Sync),
+) -> io::Result<(Ending, Stats)> {
+    let mut slot = Slot::default();
+    let mut scratch = LineScratch::default();
+    let mut stats = Stats::default();
+    for src in sources {
+        let mut framer = Framer::new(src, settings.max_line);
+        while framer.fill(&mut slot.input)? {
+            slot.input.now = clock();
+            process_batch(p, &mut slot, &mut scratch, &mut stats);
+            if !write_batch(out, &slot.output)? || !flush(out)? {
+                return Ok((Ending::OutputClosed, stats));
+            }
+        }
+    }
+    Ok((Ending::Complete, stats))
+}

@@ -1,0 +1,140 @@
+//! IPv4 finder: dotted quads with octets 0-255, standing alone.
+//!
+//! Gate: `memchr` over `.` (every quad has three), then confirmation in code around each dot
+//! whose left neighbour is a digit: one to three digits per octet, value at most 255, leading
+//! zeros accepted and read as decimal (`192.168.001.010` is 192.168.1.10; reading them as octal,
+//! as some C parsers do, would anonymize the wrong network, and either way the text is hidden).
+//! A quad inside a longer dotted number (`1.2.3.4.5`) or glued to a word or number on its left
+//! (`v1.2.3.4`, `x1.2.3.4`) is not an address; a port, bracket, comma or letter on its right is
+//! fine. Version strings such as `Chrome/120.0.6099.109` fail the octet check.
+
+use super::span::{Found, RuleId, Span};
+use std::net::{IpAddr, Ipv4Addr};
+
+/// Parses one octet at `at`: returns (value, end).
+fn octet(b: &[u8], at: usize) -> Option<(u8, usize)> {
+    let mut v: u32 = 0;
+    let mut i = at;
+    while i < b.len() && i - at < 3 && b[i].is_ascii_digit() {
+        v = v * 10 + u32::from(b[i] - b'0');
+        i += 1;
+    }
+    if i == at || (i < b.len() && b[i].is_ascii_digit()) || v > 255 {
+        return None;
+    }
+    Some((v as u8, i))
+}
+
+/// Parses a dotted quad starting exactly at `at`: returns (address, end).
+pub fn parse_at(b: &[u8], at: usize) -> Option<(Ipv4Addr, usize)> {
+    let mut o = [0u8; 4];
+    let mut i = at;
+    for (k, slot) in o.iter_mut().enumerate() {
+        if k > 0 {
+            if b.get(i) != Some(&b'.') {
+                return None;
+            }
+            i += 1;
+        }
+        let (v, end) = octet(b, i)?;
+        *slot = v;
+        i = end;
+    }
+    Some((Ipv4Addr::from(o), i))
+}
+
+fn glued_left(b: &[u8], start: usize) -> bool {
+    start > 0 && {
+        let c = b[start - 1];
+        c.is_ascii_alphanumeric() || c == b'_' || c == b'.'
+    }
+}
+
+fn glued_right(b: &[u8], end: usize) -> bool {
+    match b.get(end) {
+        Some(c) if c.is_ascii_digit() => true,
+        Some(b'.') => b.get(end + 1).is_some_and(u8::is_ascii_digit),
+        _ => false,
+    }
+}
+
+/// Pushes a span for every standalone IPv4 address in `b`.
+pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>) {
+    let mut next_free = 0;
+    for dot in memchr::memchr_iter(b'.', b) {
+        if dot < next_free + 1 || !b[dot - 1].is_ascii_digit() {
+            continue;
+        }
+        let mut start = dot - 1;
+        while start > next_free && b[start - 1].is_ascii_digit() && dot - start < 4 {
+            start -= 1;
+        }
+        if dot - start > 3 || glued_left(b, start) {
+            continue;
+        }
+        if let Some((addr, end)) = parse_at(b, start) {
+            if !glued_right(b, end) {
+                out.push(Span::new(start, end, rule, Found::Ip(IpAddr::V4(addr))));
+                next_free = end;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(s: &str) -> Vec<&str> {
+        let mut v = Vec::new();
+        find(s.as_bytes(), 0, &mut v);
+        v.iter().map(|sp| &s[sp.start..sp.end]).collect()
+    }
+
+    #[test]
+    fn positives() {
+        let cases: &[(&str, &[&str])] = &[
+            ("203.0.113.77 - - [x]", &["203.0.113.77"]),
+            ("client=198.51.100.7 ok", &["198.51.100.7"]),
+            ("[client 203.0.113.9:52144]", &["203.0.113.9"]),
+            ("xff=\"198.51.100.1, 203.0.113.2,192.0.2.3\"", &["198.51.100.1", "203.0.113.2", "192.0.2.3"]),
+            ("from 10.0.0.1 to 10.0.0.2", &["10.0.0.1", "10.0.0.2"]),
+            ("0.0.0.0 255.255.255.255", &["0.0.0.0", "255.255.255.255"]),
+            ("192.168.001.010", &["192.168.001.010"]),
+            ("(1.2.3.4)", &["1.2.3.4"]),
+            ("1.2.3.4.", &["1.2.3.4"]),
+            ("1.2.3.4abc", &["1.2.3.4"]),
+            ("http://203.0.113.5/path", &["203.0.113.5"]),
+        ];
+        for (line, want) in cases {
+            assert_eq!(found(line), *want, "{line}");
+        }
+    }
+
+    #[test]
+    fn look_alikes() {
+        for line in [
+            "Chrome/120.0.6099.109",
+            "1.2.3.4.5",
+            "version 1.2.3",
+            "256.1.1.1",
+            "1.2.3.256",
+            "v1.2.3.4",
+            "x1.2.3.4",
+            "1234.1.1.1",
+            "1.1.1.1234",
+            "3.14159",
+            "....",
+            "1..2.3.4",
+        ] {
+            assert_eq!(found(line), Vec::<&str>::new(), "{line}");
+        }
+    }
+
+    #[test]
+    fn leading_zeros_read_as_decimal() {
+        let mut v = Vec::new();
+        find(b"192.168.001.010", 0, &mut v);
+        assert_eq!(v[0].found, Found::Ip("192.168.1.10".parse().unwrap()));
+    }
+}

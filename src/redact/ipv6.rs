@@ -1,0 +1,143 @@
+//! IPv6 finder: every RFC 4291 / RFC 5952 text form (compressed, full, mixed case,
+//! IPv4-embedded), bracketed or bare, with or without a zone id.
+//!
+//! Gate: `memchr` over `:`; around each colon the maximal run of address characters
+//! (hex digits, `:`, `.`) is taken. A run can only hold an address if it contains `::` or at least
+//! six colons, which rejects clock times (`12:30:45`), `host:port` and MAC-like strings
+//! (`00:1a:2b:3c:4d:5e`) without parsing. Confirmation is the standard library's parser on windows
+//! of the run, longest first, at most 45 bytes (the longest address text): this accepts exactly the
+//! RFC forms and never a look-alike. A window must not be glued to a letter, digit or `_` on either
+//! side, which keeps `std::io` and `Foo::Bar` out; a `%zone`, `]`, `/prefix` or port after it is
+//! fine, and the zone id is left in place (it names an interface, not a person). The bare `::` is
+//! not reported. Work per colon is bounded, so a hostile line of colons stays linear.
+
+use super::span::{Found, RuleId, Span};
+use std::net::{IpAddr, Ipv6Addr};
+
+const MAX_TEXT: usize = 45;
+
+fn is_addr_byte(c: u8) -> bool {
+    c.is_ascii_hexdigit() || c == b':' || c == b'.'
+}
+
+fn is_word_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+/// The longest address starting at `start` and ending at or before `run_end`.
+fn longest_at(b: &[u8], start: usize, run_end: usize) -> Option<(Ipv6Addr, usize)> {
+    if start > 0 && is_word_byte(b[start - 1]) {
+        return None;
+    }
+    let last = run_end.min(start + MAX_TEXT);
+    for end in (start + 2..=last).rev() {
+        if end < b.len() && is_word_byte(b[end]) {
+            continue; // would cut a hex group in two
+        }
+        // The run holds only ASCII address bytes, so the UTF-8 check cannot fail.
+        let text = std::str::from_utf8(&b[start..end]).unwrap_or_default();
+        if let Ok(addr) = text.parse::<Ipv6Addr>() {
+            if end - start > 2 {
+                return Some((addr, end));
+            }
+        }
+    }
+    None
+}
+
+/// Pushes a span for every IPv6 address in `b`.
+pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>) {
+    let mut next_free = 0;
+    for colon in memchr::memchr_iter(b':', b) {
+        if colon < next_free {
+            continue;
+        }
+        let mut run_start = colon;
+        while run_start > next_free && is_addr_byte(b[run_start - 1]) {
+            run_start -= 1;
+        }
+        let mut run_end = colon + 1;
+        while run_end < b.len() && is_addr_byte(b[run_end]) {
+            run_end += 1;
+        }
+        next_free = run_end;
+        let run = &b[run_start..run_end];
+        let colons = memchr::memchr_iter(b':', run).count();
+        if colons < 6 && memchr::memmem::find(run, b"::").is_none() {
+            continue;
+        }
+        // Try each group start as an address start (the run's first byte, after a colon, or at a
+        // `::`), so that a word glued to the run (`host:2001:db8::1`) does not hide what follows.
+        let mut start = run_start;
+        while start + 2 <= run_end {
+            let group_start = start == run_start || b[start - 1] == b':' || b[start..].starts_with(b"::");
+            if group_start {
+                if let Some((addr, end)) = longest_at(b, start, run_end) {
+                    out.push(Span::new(start, end, rule, Found::Ip(IpAddr::V6(addr))));
+                    start = end;
+                    continue;
+                }
+            }
+            start += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(s: &str) -> Vec<&str> {
+        let mut v = Vec::new();
+        find(s.as_bytes(), 0, &mut v);
+        v.iter().map(|sp| &s[sp.start..sp.end]).collect()
+    }
+
+    #[test]
+    fn positives() {
+        let cases: &[(&str, &[&str])] = &[
+            ("2001:db8::1 - -", &["2001:db8::1"]),
+            ("from 2001:DB8:0:0:8:800:200C:417A port", &["2001:DB8:0:0:8:800:200C:417A"]),
+            ("[2001:db8::1]:443", &["2001:db8::1"]),
+            ("rhost=::ffff:192.0.2.1", &["::ffff:192.0.2.1"]),
+            ("fe80::1%eth0 up", &["fe80::1"]),
+            ("2001:db8:1:2::5, 2001:db8::7", &["2001:db8:1:2::5", "2001:db8::7"]),
+            ("ip=2001:0db8:0000:0000:0000:ff00:0042:8329;", &["2001:0db8:0000:0000:0000:ff00:0042:8329"]),
+            ("::1", &["::1"]),
+            ("2001:db8::", &["2001:db8::"]),
+            ("ip:2001:db8::1", &["2001:db8::1"]),
+            ("\"2001:db8::a:b\"", &["2001:db8::a:b"]),
+            ("64:ff9b::192.0.2.33.", &["64:ff9b::192.0.2.33"]),
+        ];
+        for (line, want) in cases {
+            assert_eq!(found(line), *want, "{line}");
+        }
+    }
+
+    #[test]
+    fn look_alikes() {
+        for line in [
+            "12:30:45",
+            "10/Oct/2026:13:55:36 +0000",
+            "00:1a:2b:3c:4d:5e",
+            "std::io::Error",
+            "Foo::Bar",
+            "a :: b",
+            "http://example.com:8080/",
+            "::",
+            "de:ad:be:ef",
+        ] {
+            assert_eq!(found(line), Vec::<&str>::new(), "{line}");
+        }
+    }
+
+    #[test]
+    fn hostile_colon_runs_stay_fast() {
+        let line = "1:".repeat(50_000);
+        let t = std::time::Instant::now();
+        let mut v = Vec::new();
+        find(line.as_bytes(), 0, &mut v);
+        assert!(t.elapsed() < std::time::Duration::from_secs(2));
+        assert!(!v.is_empty());
+    }
+}

@@ -1,0 +1,438 @@
+//! The redaction engine: every detector over a region of bytes in one pass each, spans merged by
+//! priority, then rendered with each rule's action.
+//!
+//! [`Engine`] is built once from compiled rules and is immutable afterwards; workers share it by
+//! reference and keep their own [`Scratch`] (reused buffers and the pseudonym cache), so the hot
+//! path allocates nothing once the buffers have grown. The engine knows nothing of log formats:
+//! the caller hands it regions (a whole text line, or one decoded JSON string) and gets back the
+//! set of personal-data categories the rendered region still carries, which drives retention.
+//! Bytes outside spans are copied unchanged, whatever they are.
+
+pub mod card;
+pub mod email;
+pub mod ipv4;
+pub mod ipv6;
+pub mod keywords;
+pub mod pattern;
+pub mod span;
+
+use crate::anonymize::{self, PseudonymCache, Pseudonymizer};
+use ipnet::IpNet;
+use span::{Found, RuleId, Span};
+use std::io::Write;
+use std::net::IpAddr;
+
+/// The category a hashed value carries: pseudonymous data, with its own retention.
+pub const PSEUDONYMOUS: &str = "pseudonymous";
+
+/// What finds a rule's values.
+#[derive(Clone, Debug)]
+pub enum Detector {
+    Ipv4,
+    Ipv6,
+    Email,
+    Card,
+    Pattern(pattern::Pattern),
+    Literals { literals: Vec<String>, case_insensitive: bool },
+    Keys(Vec<String>),
+}
+
+impl Detector {
+    pub fn finds_ips(&self) -> bool {
+        matches!(self, Detector::Ipv4 | Detector::Ipv6)
+    }
+}
+
+/// What a rule does to what it finds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Replace an address by its network address (IP rules only).
+    Truncate { v4_prefix: u8, v6_prefix: u8 },
+    /// Replace by a keyed pseudonym `prefix-<16 hex>`.
+    Hash,
+    /// Replace letters and digits by `*`, keeping the last `keep_last` of them and all separators.
+    Mask { keep_last: usize },
+    /// Replace by the rule's replacement text.
+    Redact,
+    /// Leave the value as it is; the line keeps carrying the rule's category.
+    Keep,
+}
+
+/// One compiled rule.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub name: String,
+    pub detector: Detector,
+    pub action: Action,
+    /// Category of the personal data this rule finds (drives retention when kept).
+    pub category: String,
+    /// Text for `Redact` (and for fused overlaps).
+    pub replacement: String,
+    /// Token prefix for `Hash` on non-IP values.
+    pub token_prefix: String,
+}
+
+/// Why a set of rules cannot make an engine.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EngineError {
+    #[error("rule '{0}' hashes values, but no key was given (use --key-file or LOGANON_KEY_FILE)")]
+    HashWithoutKey(String),
+    #[error("rule '{0}': truncate applies to IP addresses only")]
+    TruncateNonIp(String),
+    #[error("more than 63 distinct categories")]
+    TooManyCategories,
+    #[error("more than {} rules", RuleId::MAX)]
+    TooManyRules,
+}
+
+/// Per-rule counts kept by a worker and summed at the end.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Values rewritten, per rule index.
+    pub per_rule: Vec<u64>,
+    /// Addresses left as they were because an allow-list holds them.
+    pub allowed: u64,
+    /// Overlapping finds fused into one redaction.
+    pub fused: u64,
+}
+
+impl Counters {
+    pub fn add(&mut self, other: &Counters) {
+        if self.per_rule.len() < other.per_rule.len() {
+            self.per_rule.resize(other.per_rule.len(), 0);
+        }
+        for (a, b) in self.per_rule.iter_mut().zip(&other.per_rule) {
+            *a += b;
+        }
+        self.allowed += other.allowed;
+        self.fused += other.fused;
+    }
+}
+
+/// A worker's reusable buffers.
+#[derive(Default)]
+pub struct Scratch {
+    spans: Vec<Span>,
+    groups: Vec<(usize, usize)>,
+    norm: Vec<u8>,
+    cache: PseudonymCache,
+}
+
+/// The compiled, immutable redaction engine.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    rules: Vec<Rule>,
+    /// Category bit carried by each rule's output, by rule index.
+    carries: Vec<u64>,
+    category_names: Vec<String>,
+    builtin: Vec<(RuleId, Detector)>,
+    patterns: Vec<(RuleId, pattern::Pattern)>,
+    literals: keywords::Literals,
+    keys: keywords::Keys,
+    allow: Vec<IpNet>,
+    keyed: Option<Pseudonymizer>,
+}
+
+impl Engine {
+    /// Compiles `rules` (in priority order) with an IP allow-list and an optional key.
+    pub fn new(rules: Vec<Rule>, allow: Vec<IpNet>, keyed: Option<Pseudonymizer>) -> Result<Self, EngineError> {
+        if rules.len() > usize::from(RuleId::MAX) {
+            return Err(EngineError::TooManyRules);
+        }
+        let mut category_names: Vec<String> = vec![PSEUDONYMOUS.to_owned()];
+        let mut bit_of = |name: &str| -> Result<u64, EngineError> {
+            let i = match category_names.iter().position(|c| c == name) {
+                Some(i) => i,
+                None => {
+                    category_names.push(name.to_owned());
+                    category_names.len() - 1
+                }
+            };
+            if i >= 63 { Err(EngineError::TooManyCategories) } else { Ok(1 << i) }
+        };
+        let mut carries = Vec::with_capacity(rules.len());
+        let (mut builtin, mut patterns) = (Vec::new(), Vec::new());
+        let (mut exact, mut folded, mut keys) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, rule) in rules.iter().enumerate() {
+            let id = i as RuleId;
+            match &rule.action {
+                Action::Hash if keyed.is_none() => return Err(EngineError::HashWithoutKey(rule.name.clone())),
+                Action::Truncate { .. } if !rule.detector.finds_ips() => {
+                    return Err(EngineError::TruncateNonIp(rule.name.clone()));
+                }
+                _ => {}
+            }
+            carries.push(match rule.action {
+                Action::Hash => bit_of(PSEUDONYMOUS)?,
+                Action::Keep => bit_of(&rule.category)?,
+                _ => 0,
+            });
+            match &rule.detector {
+                Detector::Pattern(p) => patterns.push((id, p.clone())),
+                Detector::Literals { literals, case_insensitive } => {
+                    let into = if *case_insensitive { &mut folded } else { &mut exact };
+                    into.extend(literals.iter().map(|l| (id, l.clone())));
+                }
+                Detector::Keys(k) => keys.extend(k.iter().map(|k| (id, k.clone()))),
+                d => builtin.push((id, d.clone())),
+            }
+        }
+        Ok(Self {
+            literals: keywords::Literals::new(&exact, &folded),
+            keys: keywords::Keys::new(&keys),
+            rules,
+            carries,
+            category_names,
+            builtin,
+            patterns,
+            allow,
+            keyed,
+        })
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Category names by bit index (bit `i` of a carried set is `category_names()[i]`).
+    pub fn category_names(&self) -> &[String] {
+        &self.category_names
+    }
+
+    /// Runs every detector over `region` and leaves merged spans in `scratch`; true if any.
+    pub fn find(&self, region: &[u8], scratch: &mut Scratch) -> bool {
+        let spans = &mut scratch.spans;
+        spans.clear();
+        for (id, d) in &self.builtin {
+            match d {
+                Detector::Ipv4 => ipv4::find(region, *id, spans),
+                Detector::Ipv6 => ipv6::find(region, *id, spans),
+                Detector::Email => email::find(region, *id, spans),
+                Detector::Card => card::find(region, *id, spans, &mut scratch.groups),
+                _ => unreachable!("custom detectors are kept apart"),
+            }
+        }
+        for (id, p) in &self.patterns {
+            p.find(region, *id, spans);
+        }
+        self.literals.find(region, spans);
+        self.keys.find(region, spans);
+        span::merge(spans);
+        !spans.is_empty()
+    }
+
+    /// Writes `region` with the spans left by [`Engine::find`] rewritten; returns the category
+    /// bits the written bytes still carry.
+    pub fn render(&self, region: &[u8], scratch: &mut Scratch, counters: &mut Counters, out: &mut Vec<u8>) -> u64 {
+        if counters.per_rule.len() < self.rules.len() {
+            counters.per_rule.resize(self.rules.len(), 0);
+        }
+        let mut carried = 0;
+        let mut at = 0;
+        for sp in &scratch.spans {
+            out.extend_from_slice(&region[at..sp.start]);
+            at = sp.end;
+            let value = &region[sp.start..sp.end];
+            let rule = &self.rules[usize::from(sp.rule)];
+            if sp.fused {
+                counters.fused += 1;
+                out.extend_from_slice(self.fused_text(rule).as_bytes());
+                continue;
+            }
+            if let Found::Ip(addr) = sp.found {
+                if self.allow.iter().any(|net| net.contains(&anonymize::canonical(addr))) {
+                    counters.allowed += 1;
+                    out.extend_from_slice(value);
+                    continue;
+                }
+            }
+            counters.per_rule[usize::from(sp.rule)] += 1;
+            carried |= self.carries[usize::from(sp.rule)];
+            match (&rule.action, sp.found) {
+                (Action::Truncate { v4_prefix, v6_prefix }, Found::Ip(addr)) => {
+                    write_truncated(addr, *v4_prefix, *v6_prefix, out);
+                }
+                (Action::Truncate { .. }, Found::Other) => unreachable!("checked in Engine::new"),
+                (Action::Hash, found) => {
+                    let keyed = self.keyed.as_ref().expect("checked in Engine::new");
+                    match found {
+                        Found::Ip(addr) => {
+                            let digest = scratch.cache.ip_digest(keyed, addr);
+                            anonymize::write_token(anonymize::ip_token_prefix(addr), &digest, out);
+                        }
+                        Found::Other => {
+                            scratch.norm.clear();
+                            if matches!(rule.detector, Detector::Email) {
+                                email::normalize(value, &mut scratch.norm);
+                            } else {
+                                scratch.norm.extend_from_slice(value);
+                            }
+                            let digest = keyed.value_digest(rule.category.as_bytes(), &scratch.norm);
+                            anonymize::write_token(rule.token_prefix.as_bytes(), &digest, out);
+                        }
+                    }
+                }
+                (Action::Mask { keep_last }, _) => mask(value, *keep_last, out),
+                (Action::Redact, _) => out.extend_from_slice(rule.replacement.as_bytes()),
+                (Action::Keep, _) => out.extend_from_slice(value),
+            }
+        }
+        out.extend_from_slice(&region[at..]);
+        carried
+    }
+
+    /// Replacement for fused overlaps: the winning rule's text if it redacts, else a generic one.
+    fn fused_text<'a>(&self, rule: &'a Rule) -> &'a str {
+        if rule.action == Action::Redact { &rule.replacement } else { "[REDACTED]" }
+    }
+}
+
+/// Writes the network address of `addr`; an IPv4-mapped address stays in its mapped form.
+fn write_truncated(addr: IpAddr, v4_prefix: u8, v6_prefix: u8, out: &mut Vec<u8>) {
+    match addr {
+        IpAddr::V4(v4) => write_ipv4(anonymize::truncate_v4(v4, v4_prefix), out),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => {
+                out.extend_from_slice(b"::ffff:");
+                write_ipv4(anonymize::truncate_v4(v4, v4_prefix), out);
+            }
+            None => {
+                let _ = write!(out, "{}", anonymize::truncate_v6(v6, v6_prefix));
+            }
+        },
+    }
+}
+
+/// Dotted-quad formatting without the `fmt` machinery: this runs once per address.
+fn write_ipv4(addr: std::net::Ipv4Addr, out: &mut Vec<u8>) {
+    for (i, o) in addr.octets().into_iter().enumerate() {
+        if i > 0 {
+            out.push(b'.');
+        }
+        if o >= 100 {
+            out.push(b'0' + o / 100);
+        }
+        if o >= 10 {
+            out.push(b'0' + o / 10 % 10);
+        }
+        out.push(b'0' + o % 10);
+    }
+}
+
+/// Masks letters and digits with `*` except the last `keep_last`; separators and `%XX` escapes
+/// are kept so the value keeps its shape (`4111 1111 1111 1111` -> `**** **** **** 1111`).
+fn mask(value: &[u8], keep_last: usize, out: &mut Vec<u8>) {
+    let is_escape = |i: usize| value[i] == b'%' && value.get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit));
+    let mut total = 0;
+    let mut i = 0;
+    while i < value.len() {
+        if is_escape(i) {
+            i += 3;
+            continue;
+        }
+        total += usize::from(value[i].is_ascii_alphanumeric());
+        i += 1;
+    }
+    let mut seen = 0;
+    let mut i = 0;
+    while i < value.len() {
+        if is_escape(i) {
+            out.extend_from_slice(&value[i..i + 3]);
+            i += 3;
+            continue;
+        }
+        let c = value[i];
+        if c.is_ascii_alphanumeric() {
+            seen += 1;
+            out.push(if seen + keep_last > total { c } else { b'*' });
+        } else {
+            out.push(c);
+        }
+        i += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(name: &str, detector: Detector, action: Action) -> Rule {
+        Rule {
+            name: name.into(),
+            detector,
+            action,
+            category: name.into(),
+            replacement: format!("[{}]", name.to_uppercase()),
+            token_prefix: name.into(),
+        }
+    }
+
+    fn engine(keyed: bool, allow: &[&str]) -> Engine {
+        let trunc = Action::Truncate { v4_prefix: 24, v6_prefix: 48 };
+        let ip_action = if keyed { Action::Hash } else { trunc };
+        Engine::new(
+            vec![
+                rule("email", Detector::Email, Action::Redact),
+                rule("card", Detector::Card, Action::Mask { keep_last: 4 }),
+                rule("ipv4", Detector::Ipv4, ip_action.clone()),
+                rule("ipv6", Detector::Ipv6, ip_action),
+            ],
+            allow.iter().map(|a| a.parse().unwrap()).collect(),
+            keyed.then(|| Pseudonymizer::new(b"0123456789abcdef0123456789abcdef").unwrap()),
+        )
+        .unwrap()
+    }
+
+    fn run(e: &Engine, line: &str) -> (String, u64) {
+        let mut s = Scratch::default();
+        let mut c = Counters::default();
+        let mut out = Vec::new();
+        e.find(line.as_bytes(), &mut s);
+        let carried = e.render(line.as_bytes(), &mut s, &mut c, &mut out);
+        (String::from_utf8(out).unwrap(), carried)
+    }
+
+    #[test]
+    fn truncates_and_redacts_in_one_pass() {
+        let e = engine(false, &[]);
+        let (out, carried) = run(&e, "203.0.113.77 [2001:db8:1:2::5]:443 ::ffff:198.51.100.9 a@b.org 4111 1111 1111 1111");
+        assert_eq!(out, "203.0.113.0 [2001:db8:1::]:443 ::ffff:198.51.100.0 [EMAIL] **** **** **** 1111");
+        assert_eq!(carried, 0);
+    }
+
+    #[test]
+    fn hashing_carries_the_pseudonymous_category() {
+        let e = engine(true, &[]);
+        let (a, carried) = run(&e, "1.2.3.4");
+        let (b, _) = run(&e, "::FFFF:1.2.3.4");
+        assert_eq!(a, b);
+        assert!(a.starts_with("ip4-"));
+        assert_eq!(carried, 1, "bit 0 is {PSEUDONYMOUS}");
+    }
+
+    #[test]
+    fn allow_list_keeps_addresses() {
+        let e = engine(false, &["10.0.0.0/8", "fd00::/8"]);
+        assert_eq!(run(&e, "10.1.2.3 fd00::1 11.1.2.3").0, "10.1.2.3 fd00::1 11.1.2.0");
+    }
+
+    #[test]
+    fn overlaps_never_expose_part_of_a_value() {
+        let e = engine(false, &[]);
+        // The IP sits inside the email's local part: the email span contains it and wins.
+        assert_eq!(run(&e, "x 10.0.0.1@example.com y").0, "x [EMAIL] y");
+    }
+
+    #[test]
+    fn hash_without_key_is_refused() {
+        let r = vec![rule("email", Detector::Email, Action::Hash)];
+        assert_eq!(Engine::new(r, vec![], None).unwrap_err(), EngineError::HashWithoutKey("email".into()));
+    }
+
+    #[test]
+    fn masks_keep_separators_and_escapes() {
+        let mut out = Vec::new();
+        mask(b"4111%201111%201111%201111", 4, &mut out);
+        assert_eq!(out, b"****%20****%20****%201111");
+    }
+}

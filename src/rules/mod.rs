@@ -1,0 +1,359 @@
+//! Rule files: loading, validating and merging TOML rulesets into a [`Ruleset`], and turning a
+//! ruleset into an engine.
+//!
+//! A rule error is fatal and names `path:line`: a rule that is skipped is personal data that
+//! leaks. Several files merge in order (rules append and keep their priority order, allow-lists
+//! add up, retention settings must agree); a rule name may be defined once. The IP rules' action
+//! may be left to `--ip-mode`; [`Ruleset::engine`] settles it. Inline examples are kept for
+//! `loganon rules test` (see [`examples`]).
+
+pub mod examples;
+pub mod model;
+
+use crate::anonymize::Pseudonymizer;
+use crate::redact::{self, Action, Detector, Engine, Rule};
+use crate::retention::{parse_duration, Retention};
+use ipnet::IpNet;
+use model::{ActionName, DetectorName, RuleFile};
+use std::ops::Range;
+use toml::Spanned;
+
+/// The built-in default ruleset's text.
+pub const DEFAULT_RULES: &str = include_str!("../../rules/default.toml");
+/// The name the built-in ruleset is reported under.
+pub const DEFAULT_RULES_NAME: &str = "rules/default.toml (built in)";
+
+/// An error in a rule file, located at `path:line`.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{path}:{line}: {message}")]
+pub struct RuleError {
+    pub path: String,
+    pub line: usize,
+    pub message: String,
+}
+
+/// A rule file's text and the name its errors are reported under.
+#[derive(Clone, Debug)]
+pub struct Source {
+    pub name: String,
+    pub text: String,
+}
+
+impl Source {
+    pub fn builtin_default() -> Self {
+        Self { name: DEFAULT_RULES_NAME.to_owned(), text: DEFAULT_RULES.to_owned() }
+    }
+
+    fn error(&self, span: Range<usize>, message: impl Into<String>) -> RuleError {
+        let line = self.text.as_bytes()[..span.start.min(self.text.len())].iter().filter(|&&c| c == b'\n').count() + 1;
+        RuleError { path: self.name.clone(), line, message: message.into() }
+    }
+}
+
+/// Where a rule or example was defined, for messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub path: String,
+    pub line: usize,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.path, self.line)
+    }
+}
+
+/// How the IP rules that do not pin an action anonymize.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IpMode {
+    #[default]
+    Truncate,
+    Hash,
+}
+
+/// A validated rule, its action possibly still left to `--ip-mode`.
+#[derive(Clone, Debug)]
+pub struct LoadedRule {
+    pub origin: Origin,
+    pub rule: Rule,
+    /// True for IP rules without an `action`: `--ip-mode` decides.
+    pub follows_ip_mode: bool,
+    /// The `prefix` for IP rules (defaults 24 and 48).
+    pub prefix: u8,
+}
+
+/// A merged, validated set of rule files.
+#[derive(Clone, Debug)]
+pub struct Ruleset {
+    pub rules: Vec<LoadedRule>,
+    pub allow: Vec<IpNet>,
+    pub retention: Retention,
+    pub examples: Vec<examples::Example>,
+}
+
+fn parse_retention(src: &Source, value: &Spanned<String>) -> Result<i64, RuleError> {
+    parse_duration(value.get_ref()).ok_or_else(|| {
+        src.error(value.span(), format!("invalid duration '{}' (expected a number and a unit: 30d, 2w, 12h, 90m, 3600s)", value.get_ref()))
+    })
+}
+
+impl Ruleset {
+    /// Loads and merges rule files, in priority order.
+    pub fn load(sources: &[Source]) -> Result<Self, RuleError> {
+        let mut set = Ruleset { rules: Vec::new(), allow: Vec::new(), retention: Retention::default(), examples: Vec::new() };
+        let mut default_from: Option<(i64, Origin)> = None;
+        for src in sources {
+            let file: RuleFile = toml::from_str(&src.text).map_err(|e| {
+                let msg = e.message().trim_end().to_owned();
+                src.error(e.span().unwrap_or(0..0), msg)
+            })?;
+            if let Some(ret) = &file.retention {
+                if let Some(d) = &ret.default {
+                    let secs = parse_retention(src, d)?;
+                    let here = src.error(d.span(), "").origin();
+                    match &default_from {
+                        Some((prev, at)) if *prev != secs => {
+                            return Err(src.error(d.span(), format!("default retention '{}' conflicts with the one set at {at}", d.get_ref())));
+                        }
+                        _ => default_from = Some((secs, here)),
+                    }
+                    set.retention.default = secs;
+                }
+                for (category, value) in &ret.categories {
+                    let secs = parse_retention(src, value)?;
+                    if let Some(prev) = set.retention.category(category) {
+                        if prev != secs {
+                            return Err(src.error(value.span(), format!("retention for category '{category}' conflicts with an earlier rule file")));
+                        }
+                    }
+                    set.retention.set_category(category, secs);
+                }
+            }
+            if let Some(allow) = &file.allow {
+                for cidr in &allow.cidrs {
+                    let net = parse_cidr(cidr.get_ref()).ok_or_else(|| src.error(cidr.span(), format!("invalid CIDR '{}' (expected e.g. 10.0.0.0/8 or fd00::/8)", cidr.get_ref())))?;
+                    set.allow.push(net);
+                }
+            }
+            for entry in &file.rule {
+                let loaded = load_rule(src, entry)?;
+                if let Some(prev) = set.rules.iter().find(|r| r.rule.name == loaded.rule.name) {
+                    return Err(src.error(entry.get_ref().name.span(), format!("rule '{}' is already defined at {}", loaded.rule.name, prev.origin)));
+                }
+                set.rules.push(loaded);
+            }
+            for entry in &file.example {
+                set.examples.push(examples::Example::load(src, entry)?);
+            }
+        }
+        Ok(set)
+    }
+
+    /// Compiles the ruleset into an engine. `ip_mode` is the `--ip-mode` flag if it was given:
+    /// a rule that pins a different IP action is then a usage conflict, reported as an error.
+    pub fn engine(&self, ip_mode: Option<IpMode>, keyed: Option<Pseudonymizer>) -> Result<Engine, String> {
+        let v4_prefix = self.prefix_of(&Detector::Ipv4, 24);
+        let v6_prefix = self.prefix_of(&Detector::Ipv6, 48);
+        let mut rules = Vec::with_capacity(self.rules.len());
+        for lr in &self.rules {
+            let mut rule = lr.rule.clone();
+            let truncate = Action::Truncate { v4_prefix, v6_prefix };
+            if lr.follows_ip_mode {
+                rule.action = match ip_mode.unwrap_or_default() {
+                    IpMode::Truncate => truncate,
+                    IpMode::Hash => Action::Hash,
+                };
+            } else if rule.detector.finds_ips() {
+                if let Action::Truncate { .. } = rule.action {
+                    rule.action = truncate;
+                }
+                let pinned = match rule.action {
+                    Action::Truncate { .. } => Some(IpMode::Truncate),
+                    Action::Hash => Some(IpMode::Hash),
+                    _ => None,
+                };
+                if let (Some(flag), Some(pin)) = (ip_mode, pinned) {
+                    if flag != pin {
+                        return Err(format!("{}: rule '{}' pins its action, which contradicts --ip-mode", lr.origin, rule.name));
+                    }
+                }
+            }
+            rules.push(rule);
+        }
+        Engine::new(rules, self.allow.clone(), keyed).map_err(|e| e.to_string())
+    }
+
+    fn prefix_of(&self, detector: &Detector, default: u8) -> u8 {
+        self.rules
+            .iter()
+            .find(|r| std::mem::discriminant(&r.rule.detector) == std::mem::discriminant(detector))
+            .map_or(default, |r| r.prefix)
+    }
+}
+
+impl RuleError {
+    fn origin(&self) -> Origin {
+        Origin { path: self.path.clone(), line: self.line }
+    }
+}
+
+/// Parses a CIDR; a bare address is its own /32 or /128.
+fn parse_cidr(s: &str) -> Option<IpNet> {
+    s.parse::<IpNet>().ok().or_else(|| s.parse::<std::net::IpAddr>().ok().map(IpNet::from))
+}
+
+fn load_rule(src: &Source, entry: &Spanned<model::RuleEntry>) -> Result<LoadedRule, RuleError> {
+    let e = entry.get_ref();
+    let at = |span: Range<usize>, msg: String| src.error(span, msg);
+    let name = e.name.get_ref().clone();
+    if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_') {
+        return Err(at(e.name.span(), format!("rule name '{name}' must be letters, digits, '-' or '_'")));
+    }
+    let kind = *e.detector.get_ref();
+    let is_ip = matches!(kind, DetectorName::Ipv4 | DetectorName::Ipv6);
+    // Keys that belong to one detector only.
+    let only = |present: bool, key: &str, for_what: &str, allowed: bool| -> Result<(), RuleError> {
+        if present && !allowed {
+            Err(at(entry.span(), format!("rule '{name}': `{key}` is only for {for_what}")))
+        } else {
+            Ok(())
+        }
+    };
+    only(e.pattern.is_some(), "pattern", "regex rules", kind == DetectorName::Regex)?;
+    only(e.literals.is_some(), "literals", "literal rules", kind == DetectorName::Literal)?;
+    only(e.case_insensitive.is_some(), "case_insensitive", "literal rules", kind == DetectorName::Literal)?;
+    only(e.keys.is_some(), "keys", "keys rules", kind == DetectorName::Keys)?;
+    only(e.prefix.is_some(), "prefix", "ipv4 and ipv6 rules", is_ip)?;
+
+    let detector = match kind {
+        DetectorName::Ipv4 => Detector::Ipv4,
+        DetectorName::Ipv6 => Detector::Ipv6,
+        DetectorName::Email => Detector::Email,
+        DetectorName::Card => Detector::Card,
+        DetectorName::Regex => {
+            let p = e.pattern.as_ref().ok_or_else(|| at(entry.span(), format!("rule '{name}': regex rules need `pattern`")))?;
+            let compiled = redact::pattern::Pattern::new(p.get_ref()).map_err(|err| at(p.span(), format!("rule '{name}': invalid pattern: {err}")))?;
+            if compiled.matches_empty() {
+                return Err(at(p.span(), format!("rule '{name}': pattern matches the empty string")));
+            }
+            Detector::Pattern(compiled)
+        }
+        DetectorName::Literal => {
+            let l = e.literals.as_ref().ok_or_else(|| at(entry.span(), format!("rule '{name}': literal rules need `literals`")))?;
+            if l.get_ref().is_empty() || l.get_ref().iter().any(String::is_empty) {
+                return Err(at(l.span(), format!("rule '{name}': `literals` must be a non-empty list of non-empty strings")));
+            }
+            Detector::Literals { literals: l.get_ref().clone(), case_insensitive: e.case_insensitive.as_ref().is_some_and(|c| *c.get_ref()) }
+        }
+        DetectorName::Keys => {
+            let k = e.keys.as_ref().ok_or_else(|| at(entry.span(), format!("rule '{name}': keys rules need `keys`")))?;
+            if k.get_ref().is_empty() || k.get_ref().iter().any(String::is_empty) {
+                return Err(at(k.span(), format!("rule '{name}': `keys` must be a non-empty list of non-empty strings")));
+            }
+            Detector::Keys(k.get_ref().clone())
+        }
+    };
+
+    let max_prefix = if kind == DetectorName::Ipv4 { 32 } else { 128 };
+    let prefix = match &e.prefix {
+        Some(p) => u8::try_from(*p.get_ref())
+            .ok()
+            .filter(|v| *v <= max_prefix)
+            .ok_or_else(|| at(p.span(), format!("rule '{name}': prefix must be 0-{max_prefix}")))?,
+        None if kind == DetectorName::Ipv4 => 24,
+        None => 48,
+    };
+    let keep_last = match &e.keep_last {
+        Some(k) => usize::try_from(*k.get_ref()).map_err(|_| at(k.span(), format!("rule '{name}': keep_last must be 0 or more")))?,
+        None => 4,
+    };
+    let action = match e.action.as_ref().map(|a| (*a.get_ref(), a.span())) {
+        None if is_ip => Action::Truncate { v4_prefix: 24, v6_prefix: 48 },
+        None => return Err(at(entry.span(), format!("rule '{name}': `action` is required (hash, mask, redact or keep)"))),
+        Some((ActionName::Truncate, span)) if !is_ip => {
+            return Err(at(span, format!("rule '{name}': truncate applies to ipv4 and ipv6 rules only")));
+        }
+        Some((ActionName::Truncate, _)) => Action::Truncate { v4_prefix: 24, v6_prefix: 48 },
+        Some((ActionName::Hash, _)) => Action::Hash,
+        Some((ActionName::Mask, _)) => Action::Mask { keep_last },
+        Some((ActionName::Redact, _)) => Action::Redact,
+        Some((ActionName::Keep, _)) => Action::Keep,
+    };
+    if e.keep_last.is_some() && !matches!(action, Action::Mask { .. }) {
+        return Err(at(entry.span(), format!("rule '{name}': `keep_last` is only for the mask action")));
+    }
+    let default_token = name.to_ascii_lowercase();
+    let token_prefix = match &e.token_prefix {
+        Some(t) if t.get_ref().is_empty() || !t.get_ref().bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') => {
+            return Err(at(t.span(), format!("rule '{name}': token_prefix must be letters, digits or '_'")));
+        }
+        Some(t) => t.get_ref().clone(),
+        None => default_token,
+    };
+    let rule = Rule {
+        replacement: e.replacement.clone().unwrap_or_else(|| format!("[{}]", name.to_ascii_uppercase())),
+        category: e.category.clone().unwrap_or_else(|| name.clone()),
+        name,
+        detector,
+        action,
+        token_prefix,
+    };
+    let origin = Origin { path: src.name.clone(), line: src.error(entry.span(), "").line };
+    Ok(LoadedRule { origin, rule, follows_ip_mode: is_ip && e.action.is_none(), prefix })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Ruleset, RuleError> {
+        Ruleset::load(&[Source { name: "t.toml".into(), text: text.into() }])
+    }
+
+    #[test]
+    fn default_rules_load() {
+        let set = Ruleset::load(&[Source::builtin_default()]).unwrap();
+        let names: Vec<_> = set.rules.iter().map(|r| r.rule.name.as_str()).collect();
+        assert_eq!(names, ["email", "card", "ipv4", "ipv6"]);
+        assert_eq!(set.retention.default, 30 * 86_400);
+        assert_eq!(set.retention.category("pseudonymous"), Some(14 * 86_400));
+        assert!(!set.examples.is_empty());
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let err = load("[[rule]]\nname = \"x\"\ndetector = \"email\"\nactoin = \"redact\"\n").unwrap_err();
+        assert_eq!((err.path.as_str(), err.line), ("t.toml", 4));
+        assert!(err.message.contains("actoin"), "{err}");
+        let err = load("[[rule]]\nname = \"x\"\ndetector = \"regex\"\naction = \"redact\"\npattern = \"(\"\n").unwrap_err();
+        assert_eq!(err.line, 5, "{err}");
+        let err = load("[allow]\ncidrs = [\"10.0.0.0/33\"]\n").unwrap_err();
+        assert_eq!(err.line, 2, "{err}");
+        let err = load("[retention]\ndefault = \"30 days\"\n").unwrap_err();
+        assert_eq!(err.line, 2, "{err}");
+    }
+
+    #[test]
+    fn duplicate_names_and_misplaced_keys_are_refused() {
+        let dup = "[[rule]]\nname = \"a\"\ndetector = \"email\"\naction = \"redact\"\n\n[[rule]]\nname = \"a\"\ndetector = \"card\"\naction = \"mask\"\n";
+        let err = load(dup).unwrap_err();
+        assert_eq!(err.line, 7);
+        assert!(err.message.contains("t.toml:1"), "{err}");
+        let err = load("[[rule]]\nname = \"a\"\ndetector = \"email\"\naction = \"truncate\"\n").unwrap_err();
+        assert!(err.message.contains("truncate"), "{err}");
+        let err = load("[[rule]]\nname = \"a\"\ndetector = \"email\"\naction = \"redact\"\nprefix = 8\n").unwrap_err();
+        assert!(err.message.contains("prefix"), "{err}");
+    }
+
+    #[test]
+    fn ip_mode_settles_unpinned_ip_rules() {
+        let set = Ruleset::load(&[Source::builtin_default()]).unwrap();
+        let key = Pseudonymizer::new(&[7; 32]).unwrap();
+        let e = set.engine(Some(IpMode::Hash), Some(key)).unwrap();
+        assert_eq!(e.rules()[2].action, Action::Hash);
+        assert!(set.engine(Some(IpMode::Hash), None).unwrap_err().contains("no key"));
+        let pinned = load("[[rule]]\nname = \"v4\"\ndetector = \"ipv4\"\naction = \"truncate\"\n").unwrap();
+        assert!(pinned.engine(Some(IpMode::Hash), None).unwrap_err().contains("contradicts --ip-mode"));
+        assert!(pinned.engine(None, None).is_ok());
+    }
+}
