@@ -4,9 +4,14 @@
 //! whose left neighbour is a digit: one to three digits per octet, value at most 255, leading
 //! zeros accepted and read as decimal (`192.168.001.010` is 192.168.1.10; reading them as octal,
 //! as some C parsers do, would anonymize the wrong network, and either way the text is hidden).
-//! A quad inside a longer dotted number (`1.2.3.4.5`) or glued to a word or number on its left
-//! (`v1.2.3.4`, `x1.2.3.4`) is not an address; a port, bracket, comma or letter on its right is
-//! fine. Version strings such as `Chrome/120.0.6099.109` fail the octet check.
+//! A quad inside a longer dotted number (`1.2.3.4.5`, `5.1.2.3.4`) is not an address; a port,
+//! bracket, comma or letter on its right is fine. Version strings such as
+//! `Chrome/120.0.6099.109` fail the octet check.
+//!
+//! A quad written inside a host name (`host129.206.196.21.example.com`, glued to a letter or `-`
+//! on its left or followed by `.` and a letter) is reported as [`Found::HostIp`]: reverse-DNS
+//! style names write addresses in either byte order, so a truncation that keeps "the first three
+//! octets" could keep the host octet; the renderer hides such an address whole.
 
 use super::span::{Found, RuleId, Span};
 use std::net::{IpAddr, Ipv4Addr};
@@ -44,10 +49,14 @@ pub fn parse_at(b: &[u8], at: usize) -> Option<(Ipv4Addr, usize)> {
 }
 
 fn glued_left(b: &[u8], start: usize) -> bool {
-    start > 0 && {
-        let c = b[start - 1];
-        c.is_ascii_alphanumeric() || c == b'_' || c == b'.'
-    }
+    start > 0 && matches!(b[start - 1], b'0'..=b'9' | b'.')
+}
+
+/// True if the quad sits inside a host name rather than standing alone.
+fn in_host_name(b: &[u8], start: usize, end: usize) -> bool {
+    let left = start > 0 && (b[start - 1].is_ascii_alphabetic() || b[start - 1] == b'-' || b[start - 1] == b'_');
+    let right = b.get(end) == Some(&b'.') && b.get(end + 1).is_some_and(u8::is_ascii_alphabetic);
+    left || right
 }
 
 fn glued_right(b: &[u8], end: usize) -> bool {
@@ -74,7 +83,9 @@ pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>) {
         }
         if let Some((addr, end)) = parse_at(b, start) {
             if !glued_right(b, end) {
-                out.push(Span::new(start, end, rule, Found::Ip(IpAddr::V4(addr))));
+                let ip = IpAddr::V4(addr);
+                let found = if in_host_name(b, start, end) { Found::HostIp(ip) } else { Found::Ip(ip) };
+                out.push(Span::new(start, end, rule, found));
                 next_free = end;
             }
         }
@@ -105,6 +116,8 @@ mod tests {
             ("1.2.3.4.", &["1.2.3.4"]),
             ("1.2.3.4abc", &["1.2.3.4"]),
             ("http://203.0.113.5/path", &["203.0.113.5"]),
+            ("(host129.206.196.21.example.com)", &["129.206.196.21"]),
+            ("v1.2.3.4", &["1.2.3.4"]),
         ];
         for (line, want) in cases {
             assert_eq!(found(line), *want, "{line}");
@@ -119,8 +132,7 @@ mod tests {
             "version 1.2.3",
             "256.1.1.1",
             "1.2.3.256",
-            "v1.2.3.4",
-            "x1.2.3.4",
+            "5.1.2.3.4",
             "1234.1.1.1",
             "1.1.1.1234",
             "3.14159",
@@ -128,6 +140,15 @@ mod tests {
             "1..2.3.4",
         ] {
             assert_eq!(found(line), Vec::<&str>::new(), "{line}");
+        }
+    }
+
+    #[test]
+    fn addresses_inside_host_names_are_flagged() {
+        for (line, host) in [("host129.206.196.21.example.com", true), ("9.113.0.203.in-addr.arpa", true), ("ip-1.2.3.4 x", true), ("from 1.2.3.4. Next", false), ("1.2.3.4:80", false)] {
+            let mut v = Vec::new();
+            find(line.as_bytes(), 0, &mut v);
+            assert_eq!(matches!(v[0].found, Found::HostIp(_)), host, "{line}");
         }
     }
 

@@ -252,11 +252,13 @@ impl Engine {
                 (Action::Truncate { v4_prefix, v6_prefix }, Found::Ip(addr)) => {
                     write_truncated(addr, *v4_prefix, *v6_prefix, out);
                 }
+                // Which octets are the network is unknown inside a host name: keep none.
+                (Action::Truncate { .. }, Found::HostIp(addr)) => write_truncated(addr, 0, 0, out),
                 (Action::Truncate { .. }, Found::Other) => unreachable!("checked in Engine::new"),
                 (Action::Hash, found) => {
                     let keyed = self.keyed.as_ref().expect("checked in Engine::new");
                     match found {
-                        Found::Ip(addr) => {
+                        Found::Ip(addr) | Found::HostIp(addr) => {
                             let digest = scratch.cache.ip_digest(keyed, addr);
                             anonymize::write_token(anonymize::ip_token_prefix(addr), &digest, out);
                         }
@@ -395,8 +397,8 @@ mod tests {
     #[test]
     fn truncates_and_redacts_in_one_pass() {
         let e = engine(false, &[]);
-        let (out, carried) = run(&e, "203.0.113.77 [2001:db8:1:2::5]:443 ::ffff:198.51.100.9 a@b.org 4111 1111 1111 1111");
-        assert_eq!(out, "203.0.113.0 [2001:db8:1::]:443 ::ffff:198.51.100.0 [EMAIL] **** **** **** 1111");
+        let (out, carried) = run(&e, "203.0.113.77 [2001:db8:1:2::5]:443 ::ffff:198.51.100.9 a@b.org 4111 1111 1111 1111 host9.113.0.203.example.net");
+        assert_eq!(out, "203.0.113.0 [2001:db8:1::]:443 ::ffff:198.51.100.0 [EMAIL] **** **** **** 1111 host0.0.0.0.example.net");
         assert_eq!(carried, 0);
     }
 

@@ -18,7 +18,10 @@ pub type RuleId = u16;
 /// What a detector parsed while confirming a find, so the renderer need not parse it again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Found {
+    /// An address standing alone.
     Ip(IpAddr),
+    /// An address written inside a host name, in unknown byte order: hidden whole.
+    HostIp(IpAddr),
     Other,
 }
 
