@@ -48,7 +48,9 @@ pub fn truncate_v6(addr: Ipv6Addr, prefix: u8) -> Ipv6Addr {
 /// Why a key cannot be used.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum KeyError {
-    #[error("the key is {0} bytes; at least {MIN_KEY_BYTES} bytes of secret are required (e.g. `head -c 32 /dev/urandom > loganon.key`)")]
+    #[error(
+        "the key is {0} bytes; at least {MIN_KEY_BYTES} bytes of secret are required (e.g. `head -c 32 /dev/urandom > loganon.key`)"
+    )]
     TooShort(usize),
 }
 

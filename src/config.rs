@@ -72,7 +72,8 @@ pub fn load_rules(paths: &[PathBuf]) -> Result<Ruleset, ConfigError> {
             .iter()
             .map(|p| {
                 let bytes = read_file(p)?;
-                let text = String::from_utf8(bytes).map_err(|_| ConfigError::Usage(format!("{}: rule file is not UTF-8", p.display())))?;
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| ConfigError::Usage(format!("{}: rule file is not UTF-8", p.display())))?;
                 Ok(Source { name: p.display().to_string(), text })
             })
             .collect::<Result<_, ConfigError>>()?

@@ -39,7 +39,8 @@ fn open(inputs: &[Input]) -> anyhow::Result<Vec<Box<dyn Read + Send>>> {
             Ok(match input {
                 Input::Stdin => Box::new(io::stdin()),
                 Input::File(p) => Box::new(
-                    std::fs::File::open(p).map_err(|source| ConfigError::Io { path: p.display().to_string(), source })?,
+                    std::fs::File::open(p)
+                        .map_err(|source| ConfigError::Io { path: p.display().to_string(), source })?,
                 ),
             })
         })
@@ -56,7 +57,8 @@ fn filter(args: loganon::cli::RunArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let clock = config.clock;
     let (ending, stats) =
-        pipeline::run(&config.processor, sources, &mut io::stdout(), config.settings, &move || clock.now()).context("I/O failure")?;
+        pipeline::run(&config.processor, sources, &mut io::stdout(), config.settings, &move || clock.now())
+            .context("I/O failure")?;
     if stats.cut_lines > 0 {
         eprintln!(
             "loganon: warning: {} line(s) longer than --max-line {} bytes were cut; their tails were dropped unread",

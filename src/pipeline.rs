@@ -15,7 +15,7 @@
 
 use crate::framing::{Batch, Framer};
 use crate::process::{LineScratch, Processor, Stats};
-use crossbeam_channel::{bounded, Receiver, Sender};
+use crossbeam_channel::{Receiver, Sender, bounded};
 use std::io::{self, ErrorKind, Read, Write};
 
 /// How a run ended.
@@ -142,7 +142,12 @@ fn read_batches(
 }
 
 /// The writer stage: restores input order and returns each slot to the reader.
-fn write_in_order(out: &mut dyn Write, done_rx: Receiver<(u64, Slot)>, free_tx: Sender<Slot>, slots: usize) -> io::Result<Ending> {
+fn write_in_order(
+    out: &mut dyn Write,
+    done_rx: Receiver<(u64, Slot)>,
+    free_tx: Sender<Slot>,
+    slots: usize,
+) -> io::Result<Ending> {
     let mut ring: Vec<Option<Slot>> = (0..slots).map(|_| None).collect();
     let mut next = 0u64;
     for (seq, slot) in done_rx.iter() {

@@ -97,7 +97,15 @@ impl Processor {
     /// Anonymizes one line (with its line ending, if any) into `out`. `cut` marks a line the
     /// framer cut at the length limit; `now` is the clock for this line. Returns the retention
     /// period the line was given, in seconds.
-    pub fn line(&self, line: &[u8], cut: bool, now: i64, s: &mut LineScratch, stats: &mut Stats, out: &mut Vec<u8>) -> i64 {
+    pub fn line(
+        &self,
+        line: &[u8],
+        cut: bool,
+        now: i64,
+        s: &mut LineScratch,
+        stats: &mut Stats,
+        out: &mut Vec<u8>,
+    ) -> i64 {
         let start = out.len();
         stats.lines += 1;
         stats.bytes_in += line.len() as u64;
@@ -109,7 +117,9 @@ impl Processor {
             let carried = self.region(kept, s, stats, out);
             out.extend_from_slice(CUT_MARK);
             (carried, format::text_event_time(kept, now))
-        } else if let Some(doc) = format::looks_like_json(body).then(|| json::scan(body, &mut s.tokens, &mut s.stack)).flatten() {
+        } else if let Some(doc) =
+            format::looks_like_json(body).then(|| json::scan(body, &mut s.tokens, &mut s.stack)).flatten()
+        {
             stats.json_lines += 1;
             json_close = Some(doc);
             (self.json_members(body, doc.root_close, s, stats, out), json::event_time(body, &s.tokens))
@@ -148,7 +158,14 @@ impl Processor {
 
     /// Writes a JSON line up to (not including) its closing brace with every key, string and
     /// number redacted; returns the categories it still carries.
-    fn json_members(&self, body: &[u8], close: usize, s: &mut LineScratch, stats: &mut Stats, out: &mut Vec<u8>) -> u64 {
+    fn json_members(
+        &self,
+        body: &[u8],
+        close: usize,
+        s: &mut LineScratch,
+        stats: &mut Stats,
+        out: &mut Vec<u8>,
+    ) -> u64 {
         let mut carried = 0;
         let mut at = 0;
         for i in 0..s.tokens.len() {

@@ -66,7 +66,6 @@ impl BitRetention {
         }
         min
     }
-
 }
 
 /// Expiry of a line with event time `event` (if it has one) and retention `period`, read at

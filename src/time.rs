@@ -73,10 +73,8 @@ pub(crate) fn digits<const N: usize>(b: &[u8], at: usize) -> Option<u32> {
 
 /// Month number (1-12) of an English three-letter abbreviation, as CLF and syslog write them.
 pub(crate) fn month_abbrev(b: &[u8]) -> Option<u32> {
-    const MONTHS: [&[u8; 3]; 12] = [
-        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
-        b"Dec",
-    ];
+    const MONTHS: [&[u8; 3]; 12] =
+        [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
     let b = b.get(..3)?;
     MONTHS.iter().position(|m| m[..] == *b).map(|i| i as u32 + 1)
 }
@@ -116,11 +114,8 @@ pub fn parse_rfc3339_prefix(b: &[u8]) -> Option<(i64, usize)> {
         Some(b'Z' | b'z') => at += 1,
         Some(&sign @ (b'+' | b'-')) => {
             let oh = digits::<2>(b, at + 1)?;
-            let (om, len) = if b.get(at + 3) == Some(&b':') {
-                (digits::<2>(b, at + 4)?, 6)
-            } else {
-                (digits::<2>(b, at + 3)?, 5)
-            };
+            let (om, len) =
+                if b.get(at + 3) == Some(&b':') { (digits::<2>(b, at + 4)?, 6) } else { (digits::<2>(b, at + 3)?, 5) };
             if oh > 23 || om > 59 {
                 return None;
             }
@@ -172,9 +167,7 @@ pub fn format_rfc3339(secs: i64, out: &mut [u8; 20]) {
 
 /// The current wall-clock time in Unix seconds: the one place the system clock is read.
 pub fn wall_clock() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 #[cfg(test)]

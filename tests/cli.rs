@@ -8,7 +8,7 @@
 //! - rules: custom detectors, allow-lists, errors with path:line and exit 2
 //! - usage and I/O errors: exit codes, messages, nothing on stdout
 //! - streaming: threads do not change output, live-pipe latency, closed stdout, long lines
-//! - `loganon rules test`
+//! - `loganon rules test`, and the README's rule example
 
 use assert_cmd::Command;
 use regex::Regex;
@@ -26,7 +26,11 @@ fn loganon() -> Command {
 /// Runs loganon with `args` on `input`; returns (stdout, stderr, exit code).
 fn run(args: &[&str], input: &[u8]) -> (String, String, i32) {
     let out = loganon().args(args).write_stdin(input.to_vec()).output().unwrap();
-    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned(), out.status.code().unwrap_or(-1))
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
 }
 
 fn ok(args: &[&str], input: &str) -> String {
@@ -48,7 +52,11 @@ fn key_file(dir: &tempfile::TempDir, name: &str, key: &[u8]) -> String {
 
 fn shared_data() -> Option<Vec<PathBuf>> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).ok()?.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "log")).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .ok()?
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .collect();
     files.sort();
     Some(files)
 }
@@ -116,7 +124,10 @@ fn real_logs_keep_no_address_or_email_in_either_mode() {
 #[test]
 fn text_lines_get_an_expires_at_suffix_from_their_own_time() {
     let out = ok(&["--now", NOW], "203.0.113.77 - - [10/Oct/2026:13:55:36 -0700] \"GET / HTTP/1.1\" 200 5\n");
-    assert_eq!(out, "203.0.113.0 - - [10/Oct/2026:13:55:36 -0700] \"GET / HTTP/1.1\" 200 5 expires_at=2026-11-09T20:55:36Z\n");
+    assert_eq!(
+        out,
+        "203.0.113.0 - - [10/Oct/2026:13:55:36 -0700] \"GET / HTTP/1.1\" 200 5 expires_at=2026-11-09T20:55:36Z\n"
+    );
 }
 
 #[test]
@@ -186,7 +197,12 @@ fn pseudonyms_follow_the_address_not_its_text_and_change_with_the_key() {
     assert_ne!(a, c, "another key, other pseudonyms");
     assert!(!a.contains("192.0.2.1") && !a.to_lowercase().contains("2001:db8"));
     // The environment variable works as the flag does.
-    let out = loganon().env("LOGANON_KEY_FILE", &k1).args(["--now", NOW, "--ip-mode", "hash"]).write_stdin(input).output().unwrap();
+    let out = loganon()
+        .env("LOGANON_KEY_FILE", &k1)
+        .args(["--now", NOW, "--ip-mode", "hash"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
     assert_eq!(String::from_utf8(out.stdout).unwrap(), a);
 }
 
@@ -249,8 +265,12 @@ prefix = 16
     )
     .unwrap();
     let r = rules.to_str().unwrap();
-    let out = ok(&["--now", NOW, "--rules", r], "10.1.2.3 203.0.113.9 GET /?password=hunter2&x=1 BlueBird acct=123456\n");
-    assert_eq!(out, "10.1.2.3 203.0.0.0 GET /?password=***&x=1 [CODENAME] acct=123456 expires_at=2026-11-24T12:00:00Z\n");
+    let out =
+        ok(&["--now", NOW, "--rules", r], "10.1.2.3 203.0.113.9 GET /?password=hunter2&x=1 BlueBird acct=123456\n");
+    assert_eq!(
+        out,
+        "10.1.2.3 203.0.0.0 GET /?password=***&x=1 [CODENAME] acct=123456 expires_at=2026-11-24T12:00:00Z\n"
+    );
     // Only the given rules apply: the default email rule is not loaded.
     assert!(ok(&["--now", NOW, "--rules", r], "a@b.org\n").starts_with("a@b.org expires_at=2026-11-29"));
 }
@@ -259,12 +279,24 @@ prefix = 16
 fn rule_errors_name_file_and_line_and_exit_2_with_no_output() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
-        ("[[rule]]\nname = \"x\"\ndetector = \"regex\"\naction = \"redact\"\npattern = \"(unclosed\"\n", ":5:", "invalid pattern"),
+        (
+            "[[rule]]\nname = \"x\"\ndetector = \"regex\"\naction = \"redact\"\npattern = \"(unclosed\"\n",
+            ":5:",
+            "invalid pattern",
+        ),
         ("[[rule]]\nname = \"x\"\ndetector = \"email\"\naction = \"redact\"\ncolour = \"red\"\n", ":5:", "colour"),
         ("[[rule]]\nname = \"x\"\ndetector = \"email\"\naction = \"obliterate\"\n", ":4:", "obliterate"),
-        ("[[rule]]\nname = \"x\"\ndetector = \"email\"\naction = \"redact\"\n[[rule]]\nname = \"x\"\ndetector = \"card\"\naction = \"mask\"\n", ":6:", "already defined"),
+        (
+            "[[rule]]\nname = \"x\"\ndetector = \"email\"\naction = \"redact\"\n[[rule]]\nname = \"x\"\ndetector = \"card\"\naction = \"mask\"\n",
+            ":6:",
+            "already defined",
+        ),
         ("[allow]\ncidrs = [\"10.0.0.0/40\"]\n", ":2:", "invalid CIDR"),
-        ("[[rule]]\nname = \"x\"\ndetector = \"regex\"\naction = \"redact\"\npattern = '\\w{1000}{1000}'\n", ":5:", "invalid pattern"),
+        (
+            "[[rule]]\nname = \"x\"\ndetector = \"regex\"\naction = \"redact\"\npattern = '\\w{1000}{1000}'\n",
+            ":5:",
+            "invalid pattern",
+        ),
     ];
     for (i, (text, line, what)) in cases.iter().enumerate() {
         let p = dir.path().join(format!("bad{i}.toml"));
@@ -333,9 +365,16 @@ fn generated_log(lines: usize) -> String {
     for i in 0..lines {
         let (a, b) = (i % 251, i / 251 % 251);
         match i % 5 {
-            0 => s.push_str(&format!("198.51.{a}.{b} - - [22/Nov/2026:10:{:02}:00 +0000] \"GET /?u=user{i}@example.com HTTP/1.1\" 200 {i}\n", i % 60)),
-            1 => s.push_str(&format!("{{\"time\":\"2026-11-22T10:00:00Z\",\"ip\":\"2001:db8:{a:x}::{b:x}\",\"n\":{i}}}\n")),
-            2 => s.push_str(&format!("Nov 22 10:00:00 host sshd[{i}]: Failed password for root from 203.0.{a}.{b} port 22\r\n")),
+            0 => s.push_str(&format!(
+                "198.51.{a}.{b} - - [22/Nov/2026:10:{:02}:00 +0000] \"GET /?u=user{i}@example.com HTTP/1.1\" 200 {i}\n",
+                i % 60
+            )),
+            1 => s.push_str(&format!(
+                "{{\"time\":\"2026-11-22T10:00:00Z\",\"ip\":\"2001:db8:{a:x}::{b:x}\",\"n\":{i}}}\n"
+            )),
+            2 => s.push_str(&format!(
+                "Nov 22 10:00:00 host sshd[{i}]: Failed password for root from 203.0.{a}.{b} port 22\r\n"
+            )),
             3 => s.push_str(&format!("paid 4111 1111 1111 1111 order {i}\n")),
             _ => s.push_str(&format!("plain line {i} with nothing\n")),
         }
@@ -412,7 +451,10 @@ fn a_closed_stdout_ends_quietly() {
 #[test]
 fn over_long_lines_are_cut_never_passed_raw() {
     let secret_card = "4111 1111 1111 1111";
-    let long = format!("start 203.0.113.9 {}mail jane.doe@example.com card {secret_card} end\nnext 10.0.0.1\n", "x ".repeat(100));
+    let long = format!(
+        "start 203.0.113.9 {}mail jane.doe@example.com card {secret_card} end\nnext 10.0.0.1\n",
+        "x ".repeat(100)
+    );
     // The limit falls inside the email, then inside the card: neither may appear in part.
     for limit in ["215", "220", "240", "245", "250"] {
         let (out, err, code) = run(&["--now", NOW, "--max-line", limit], long.as_bytes());
@@ -421,7 +463,11 @@ fn over_long_lines_are_cut_never_passed_raw() {
         assert_eq!(lines.len(), 2, "limit {limit}: {out}");
         assert!(lines[0].starts_with("start 203.0.113.0 x x"), "{}", lines[0]);
         assert!(lines[0].contains("[loganon:cut] expires_at="), "{}", lines[0]);
-        assert!(!lines[0].contains("jane") && !lines[0].contains("example.com") && !lines[0].contains("4111"), "limit {limit}: {}", lines[0]);
+        assert!(
+            !lines[0].contains("jane") && !lines[0].contains("example.com") && !lines[0].contains("4111"),
+            "limit {limit}: {}",
+            lines[0]
+        );
         assert!(lines[1].starts_with("next 10.0.0.0 "));
         assert!(err.contains("1 line(s) longer than --max-line"), "{err}");
     }
@@ -448,5 +494,21 @@ fn rules_test_runs_inline_examples() {
     std::fs::write(&p, "[[rule]]\nname = \"email\"\ndetector = \"email\"\naction = \"redact\"\n\n[[example]]\ninput = \"to x@y.org\"\noutput = \"to x@y.org\"\n").unwrap();
     let (out, _, code) = run(&["rules", "test", p.to_str().unwrap()], b"");
     assert_eq!(code, 1);
-    assert!(out.contains("r.toml:6") && out.contains("+ actual:   to [EMAIL]") && out.contains("0 passed, 1 failed"), "{out}");
+    assert!(
+        out.contains("r.toml:6") && out.contains("+ actual:   to [EMAIL]") && out.contains("0 passed, 1 failed"),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_readme_rule_example_loads_and_its_examples_pass() {
+    let readme = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme.find("```toml\n").expect("README has a toml block") + "```toml\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("readme.toml");
+    std::fs::write(&p, &readme[start..end]).unwrap();
+    let (out, err, code) = run(&["rules", "test", p.to_str().unwrap()], b"");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("1 passed, 0 failed"), "{out}");
 }

@@ -8,7 +8,8 @@ use crate::time::{digits, month_abbrev, unix_seconds};
 /// `dd/Mon/yyyy:HH:MM:SS ±hhmm]` at `at`.
 fn access(b: &[u8], at: usize) -> Option<i64> {
     let s = b.get(at..at + 27)?;
-    if s[2] != b'/' || s[6] != b'/' || s[11] != b':' || s[14] != b':' || s[17] != b':' || s[20] != b' ' || s[26] != b']' {
+    if s[2] != b'/' || s[6] != b'/' || s[11] != b':' || s[14] != b':' || s[17] != b':' || s[20] != b' ' || s[26] != b']'
+    {
         return None;
     }
     let secs = unix_seconds(
@@ -45,7 +46,14 @@ fn ctime(b: &[u8], at: usize) -> Option<i64> {
     if b.get(i) != Some(&b' ') || b.get(i + 5) != Some(&b']') {
         return None;
     }
-    unix_seconds(i64::from(digits::<4>(b, i + 1)?), month_abbrev(&s[4..7])?, day, digits::<2>(s, 11)?, digits::<2>(s, 14)?, digits::<2>(s, 17)?)
+    unix_seconds(
+        i64::from(digits::<4>(b, i + 1)?),
+        month_abbrev(&s[4..7])?,
+        day,
+        digits::<2>(s, 11)?,
+        digits::<2>(s, 14)?,
+        digits::<2>(s, 17)?,
+    )
 }
 
 /// The event time of the first bracketed timestamp among the first four `[` of a line.
@@ -67,7 +75,10 @@ mod tests {
     #[test]
     fn error_log_timestamps() {
         assert_eq!(event_time(b"[Sun Dec 04 04:47:44 2005] [error] x"), parse_rfc3339("2005-12-04T04:47:44Z"));
-        assert_eq!(event_time(b"[Wed Oct 11 14:32:52.123456 2026] [core:error] [pid 1]"), parse_rfc3339("2026-10-11T14:32:52Z"));
+        assert_eq!(
+            event_time(b"[Wed Oct 11 14:32:52.123456 2026] [core:error] [pid 1]"),
+            parse_rfc3339("2026-10-11T14:32:52Z")
+        );
         assert_eq!(event_time(b"[Sun Dec  4 04:47:44 2005] x"), parse_rfc3339("2005-12-04T04:47:44Z"));
     }
 

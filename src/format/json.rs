@@ -221,7 +221,9 @@ pub fn escape(s: &[u8], out: &mut Vec<u8>) {
             b'\n' => out.extend_from_slice(b"\\n"),
             b'\r' => out.extend_from_slice(b"\\r"),
             b'\t' => out.extend_from_slice(b"\\t"),
-            0..=0x1f | 0x7f => out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]]),
+            0..=0x1f | 0x7f => {
+                out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]])
+            }
             _ => out.push(c),
         }
     }
@@ -289,7 +291,18 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_one_object() {
-        for bad in ["", "[1]", "{", r#"{"a":1"#, r#"{"a" 1}"#, r#"{"a":1,}"#, r#"{"a":1} x"#, r#"{"a":tru}"#, r#"{"a":[1}"#, "{\"a\":\"x\\\"}"] {
+        for bad in [
+            "",
+            "[1]",
+            "{",
+            r#"{"a":1"#,
+            r#"{"a" 1}"#,
+            r#"{"a":1,}"#,
+            r#"{"a":1} x"#,
+            r#"{"a":tru}"#,
+            r#"{"a":[1}"#,
+            "{\"a\":\"x\\\"}",
+        ] {
             assert!(kinds(bad).is_none(), "{bad}");
         }
         let deep = format!("{{\"a\":{}1{}}}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));

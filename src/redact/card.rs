@@ -15,28 +15,28 @@ use super::span::{Found, RuleId, Span};
 /// Sources: the card networks' published IIN ranges (Visa, Mastercard incl. 2-series, Amex,
 /// Discover incl. UnionPay co-brand, Diners, JCB, UnionPay, Maestro, Mir, RuPay).
 const ISSUERS: &[(u32, u32, u32, &[usize])] = &[
-    (4, 4, 1, &[13, 16, 19]),                                   // Visa
-    (51, 55, 2, &[16]),                                          // Mastercard
-    (2221, 2720, 4, &[16]),                                      // Mastercard 2-series
-    (34, 34, 2, &[15]),                                          // American Express
-    (37, 37, 2, &[15]),                                          // American Express
-    (6011, 6011, 4, &[16, 17, 18, 19]),                          // Discover
-    (644, 649, 3, &[16, 17, 18, 19]),                            // Discover
-    (65, 65, 2, &[16, 17, 18, 19]),                              // Discover / RuPay
-    (300, 305, 3, &[14, 16, 17, 18, 19]),                        // Diners Club International
-    (36, 36, 2, &[14, 15, 16, 17, 18, 19]),                      // Diners Club
-    (38, 39, 2, &[14, 15, 16, 17, 18, 19]),                      // Diners Club
-    (3528, 3589, 4, &[16, 17, 18, 19]),                          // JCB
-    (62, 62, 2, &[16, 17, 18, 19]),                              // UnionPay
-    (2200, 2204, 4, &[16, 17, 18, 19]),                          // Mir
-    (60, 60, 2, &[16]),                                          // RuPay
-    (508, 508, 3, &[16]),                                        // RuPay
-    (5018, 5018, 4, &[13, 14, 15, 16, 17, 18, 19]),             // Maestro
-    (5020, 5020, 4, &[13, 14, 15, 16, 17, 18, 19]),             // Maestro
-    (5038, 5038, 4, &[13, 14, 15, 16, 17, 18, 19]),             // Maestro
-    (5893, 5893, 4, &[13, 14, 15, 16, 17, 18, 19]),             // Maestro
-    (6304, 6304, 4, &[13, 14, 15, 16, 17, 18, 19]),             // Maestro
-    (6759, 6763, 4, &[13, 14, 15, 16, 17, 18, 19]),             // Maestro
+    (4, 4, 1, &[13, 16, 19]),                       // Visa
+    (51, 55, 2, &[16]),                             // Mastercard
+    (2221, 2720, 4, &[16]),                         // Mastercard 2-series
+    (34, 34, 2, &[15]),                             // American Express
+    (37, 37, 2, &[15]),                             // American Express
+    (6011, 6011, 4, &[16, 17, 18, 19]),             // Discover
+    (644, 649, 3, &[16, 17, 18, 19]),               // Discover
+    (65, 65, 2, &[16, 17, 18, 19]),                 // Discover / RuPay
+    (300, 305, 3, &[14, 16, 17, 18, 19]),           // Diners Club International
+    (36, 36, 2, &[14, 15, 16, 17, 18, 19]),         // Diners Club
+    (38, 39, 2, &[14, 15, 16, 17, 18, 19]),         // Diners Club
+    (3528, 3589, 4, &[16, 17, 18, 19]),             // JCB
+    (62, 62, 2, &[16, 17, 18, 19]),                 // UnionPay
+    (2200, 2204, 4, &[16, 17, 18, 19]),             // Mir
+    (60, 60, 2, &[16]),                             // RuPay
+    (508, 508, 3, &[16]),                           // RuPay
+    (5018, 5018, 4, &[13, 14, 15, 16, 17, 18, 19]), // Maestro
+    (5020, 5020, 4, &[13, 14, 15, 16, 17, 18, 19]), // Maestro
+    (5038, 5038, 4, &[13, 14, 15, 16, 17, 18, 19]), // Maestro
+    (5893, 5893, 4, &[13, 14, 15, 16, 17, 18, 19]), // Maestro
+    (6304, 6304, 4, &[13, 14, 15, 16, 17, 18, 19]), // Maestro
+    (6759, 6763, 4, &[13, 14, 15, 16, 17, 18, 19]), // Maestro
 ];
 
 /// Luhn check over ASCII digits.
@@ -174,16 +174,16 @@ mod tests {
     #[test]
     fn look_alikes() {
         for line in [
-            "4111111111111112",          // Luhn fails
-            "order 1234567890123456",    // no issuer 12
-            "trace a4111111111111111b",  // inside hex
-            "id 41111111111111110000",   // 20 digits
+            "4111111111111112",         // Luhn fails
+            "order 1234567890123456",   // no issuer 12
+            "trace a4111111111111111b", // inside hex
+            "id 41111111111111110000",  // 20 digits
             "x4111111111111111",
             "4111111111111111y",
-            "ts 1732269600123 ms",       // epoch millis: 13 digits, no issuer 17
+            "ts 1732269600123 ms", // epoch millis: 13 digits, no issuer 17
             "2026-11-22 10:00:00",
             "9999999999999999",
-            "4111  1111 1111 1111",      // double space: groups too short
+            "4111  1111 1111 1111", // double space: groups too short
         ] {
             assert_eq!(found(line), Vec::<&str>::new(), "{line}");
         }

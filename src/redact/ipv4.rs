@@ -145,7 +145,13 @@ mod tests {
 
     #[test]
     fn addresses_inside_host_names_are_flagged() {
-        for (line, host) in [("host129.206.196.21.example.com", true), ("9.113.0.203.in-addr.arpa", true), ("ip-1.2.3.4 x", true), ("from 1.2.3.4. Next", false), ("1.2.3.4:80", false)] {
+        for (line, host) in [
+            ("host129.206.196.21.example.com", true),
+            ("9.113.0.203.in-addr.arpa", true),
+            ("ip-1.2.3.4 x", true),
+            ("from 1.2.3.4. Next", false),
+            ("1.2.3.4:80", false),
+        ] {
             let mut v = Vec::new();
             find(line.as_bytes(), 0, &mut v);
             assert_eq!(matches!(v[0].found, Found::HostIp(_)), host, "{line}");

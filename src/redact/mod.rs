@@ -324,7 +324,8 @@ fn write_ipv4(addr: std::net::Ipv4Addr, out: &mut Vec<u8>) {
 /// Masks letters and digits with `*` except the last `keep_last`; separators and `%XX` escapes
 /// are kept so the value keeps its shape (`4111 1111 1111 1111` -> `**** **** **** 1111`).
 fn mask(value: &[u8], keep_last: usize, out: &mut Vec<u8>) {
-    let is_escape = |i: usize| value[i] == b'%' && value.get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit));
+    let is_escape =
+        |i: usize| value[i] == b'%' && value.get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit));
     let mut total = 0;
     let mut i = 0;
     while i < value.len() {
@@ -397,8 +398,14 @@ mod tests {
     #[test]
     fn truncates_and_redacts_in_one_pass() {
         let e = engine(false, &[]);
-        let (out, carried) = run(&e, "203.0.113.77 [2001:db8:1:2::5]:443 ::ffff:198.51.100.9 a@b.org 4111 1111 1111 1111 host9.113.0.203.example.net");
-        assert_eq!(out, "203.0.113.0 [2001:db8:1::]:443 ::ffff:198.51.100.0 [EMAIL] **** **** **** 1111 host0.0.0.0.example.net");
+        let (out, carried) = run(
+            &e,
+            "203.0.113.77 [2001:db8:1:2::5]:443 ::ffff:198.51.100.9 a@b.org 4111 1111 1111 1111 host9.113.0.203.example.net",
+        );
+        assert_eq!(
+            out,
+            "203.0.113.0 [2001:db8:1::]:443 ::ffff:198.51.100.0 [EMAIL] **** **** **** 1111 host0.0.0.0.example.net"
+        );
         assert_eq!(carried, 0);
     }
 

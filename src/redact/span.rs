@@ -49,9 +49,7 @@ pub fn merge(spans: &mut Vec<Span>) {
     }
     // Start ascending, then longest first, then earliest rule: the first span at a position is
     // the one that wins rules 1 and 2 against everything else starting there.
-    spans.sort_unstable_by(|a, b| {
-        a.start.cmp(&b.start).then(b.end.cmp(&a.end)).then(a.rule.cmp(&b.rule))
-    });
+    spans.sort_unstable_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)).then(a.rule.cmp(&b.rule)));
     let mut kept = 0;
     for i in 1..spans.len() {
         let next = spans[i];

@@ -6,7 +6,7 @@
 //! Examples run with a fixed clock and, for `ip_mode = "hash"`, a fixed example key that is
 //! printed nowhere else: outputs containing pseudonyms are therefore stable across runs.
 
-use super::{model, IpMode, Origin, RuleError, Ruleset, Source};
+use super::{IpMode, Origin, RuleError, Ruleset, Source, model};
 use crate::anonymize::Pseudonymizer;
 use crate::process::{LineScratch, Processor, Stats};
 use crate::retention::{format_duration, parse_duration};
@@ -40,14 +40,25 @@ impl Example {
             return Err(src.error(entry.span(), "example checks nothing: give output, redacted, kept or expires_in"));
         }
         let expires_in = match &e.expires_in {
-            Some(d) => Some(parse_duration(d.get_ref()).ok_or_else(|| src.error(d.span(), format!("invalid duration '{}'", d.get_ref())))?),
+            Some(d) => Some(
+                parse_duration(d.get_ref())
+                    .ok_or_else(|| src.error(d.span(), format!("invalid duration '{}'", d.get_ref())))?,
+            ),
             None => None,
         };
         let ip_mode = e.ip_mode.map(|m| match m {
             model::IpModeName::Truncate => IpMode::Truncate,
             model::IpModeName::Hash => IpMode::Hash,
         });
-        Ok(Self { origin, input: e.input.clone(), output: e.output.clone(), redacted: e.redacted.clone(), kept: e.kept.clone(), ip_mode, expires_in })
+        Ok(Self {
+            origin,
+            input: e.input.clone(),
+            output: e.output.clone(),
+            redacted: e.redacted.clone(),
+            kept: e.kept.clone(),
+            ip_mode,
+            expires_in,
+        })
     }
 }
 
@@ -71,7 +82,14 @@ fn check(set: &Ruleset, ex: &Example) -> Result<Vec<String>, String> {
     let engine = set.engine(ex.ip_mode, Some(key)).map_err(|e| format!("{}: {e}", ex.origin))?;
     let processor = Processor::new(engine, &set.retention);
     let mut out = Vec::new();
-    let period = processor.line(ex.input.as_bytes(), false, EXAMPLE_NOW, &mut LineScratch::default(), &mut Stats::default(), &mut out);
+    let period = processor.line(
+        ex.input.as_bytes(),
+        false,
+        EXAMPLE_NOW,
+        &mut LineScratch::default(),
+        &mut Stats::default(),
+        &mut out,
+    );
     let actual = strip_tag(&String::from_utf8_lossy(&out));
     let mut failures = Vec::new();
     if let Some(want) = &ex.output {

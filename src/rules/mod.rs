@@ -12,7 +12,7 @@ pub mod model;
 
 use crate::anonymize::Pseudonymizer;
 use crate::redact::{self, Action, Detector, Engine, Rule};
-use crate::retention::{parse_duration, Retention};
+use crate::retention::{Retention, parse_duration};
 use ipnet::IpNet;
 use model::{ActionName, DetectorName, RuleFile};
 use std::ops::Range;
@@ -93,14 +93,18 @@ pub struct Ruleset {
 
 fn parse_retention(src: &Source, value: &Spanned<String>) -> Result<i64, RuleError> {
     parse_duration(value.get_ref()).ok_or_else(|| {
-        src.error(value.span(), format!("invalid duration '{}' (expected a number and a unit: 30d, 2w, 12h, 90m, 3600s)", value.get_ref()))
+        src.error(
+            value.span(),
+            format!("invalid duration '{}' (expected a number and a unit: 30d, 2w, 12h, 90m, 3600s)", value.get_ref()),
+        )
     })
 }
 
 impl Ruleset {
     /// Loads and merges rule files, in priority order.
     pub fn load(sources: &[Source]) -> Result<Self, RuleError> {
-        let mut set = Ruleset { rules: Vec::new(), allow: Vec::new(), retention: Retention::default(), examples: Vec::new() };
+        let mut set =
+            Ruleset { rules: Vec::new(), allow: Vec::new(), retention: Retention::default(), examples: Vec::new() };
         let mut default_from: Option<(i64, Origin)> = None;
         for src in sources {
             let file: RuleFile = toml::from_str(&src.text).map_err(|e| {
@@ -113,7 +117,10 @@ impl Ruleset {
                     let here = src.error(d.span(), "").origin();
                     match &default_from {
                         Some((prev, at)) if *prev != secs => {
-                            return Err(src.error(d.span(), format!("default retention '{}' conflicts with the one set at {at}", d.get_ref())));
+                            return Err(src.error(
+                                d.span(),
+                                format!("default retention '{}' conflicts with the one set at {at}", d.get_ref()),
+                            ));
                         }
                         _ => default_from = Some((secs, here)),
                     }
@@ -123,7 +130,10 @@ impl Ruleset {
                     let secs = parse_retention(src, value)?;
                     if let Some(prev) = set.retention.category(category) {
                         if prev != secs {
-                            return Err(src.error(value.span(), format!("retention for category '{category}' conflicts with an earlier rule file")));
+                            return Err(src.error(
+                                value.span(),
+                                format!("retention for category '{category}' conflicts with an earlier rule file"),
+                            ));
                         }
                     }
                     set.retention.set_category(category, secs);
@@ -131,14 +141,22 @@ impl Ruleset {
             }
             if let Some(allow) = &file.allow {
                 for cidr in &allow.cidrs {
-                    let net = parse_cidr(cidr.get_ref()).ok_or_else(|| src.error(cidr.span(), format!("invalid CIDR '{}' (expected e.g. 10.0.0.0/8 or fd00::/8)", cidr.get_ref())))?;
+                    let net = parse_cidr(cidr.get_ref()).ok_or_else(|| {
+                        src.error(
+                            cidr.span(),
+                            format!("invalid CIDR '{}' (expected e.g. 10.0.0.0/8 or fd00::/8)", cidr.get_ref()),
+                        )
+                    })?;
                     set.allow.push(net);
                 }
             }
             for entry in &file.rule {
                 let loaded = load_rule(src, entry)?;
                 if let Some(prev) = set.rules.iter().find(|r| r.rule.name == loaded.rule.name) {
-                    return Err(src.error(entry.get_ref().name.span(), format!("rule '{}' is already defined at {}", loaded.rule.name, prev.origin)));
+                    return Err(src.error(
+                        entry.get_ref().name.span(),
+                        format!("rule '{}' is already defined at {}", loaded.rule.name, prev.origin),
+                    ));
                 }
                 set.rules.push(loaded);
             }
@@ -174,7 +192,10 @@ impl Ruleset {
                 };
                 if let (Some(flag), Some(pin)) = (ip_mode, pinned) {
                     if flag != pin {
-                        return Err(format!("{}: rule '{}' pins its action, which contradicts --ip-mode", lr.origin, rule.name));
+                        return Err(format!(
+                            "{}: rule '{}' pins its action, which contradicts --ip-mode",
+                            lr.origin, rule.name
+                        ));
                     }
                 }
             }
@@ -231,24 +252,41 @@ fn load_rule(src: &Source, entry: &Spanned<model::RuleEntry>) -> Result<LoadedRu
         DetectorName::Email => Detector::Email,
         DetectorName::Card => Detector::Card,
         DetectorName::Regex => {
-            let p = e.pattern.as_ref().ok_or_else(|| at(entry.span(), format!("rule '{name}': regex rules need `pattern`")))?;
-            let compiled = redact::pattern::Pattern::new(p.get_ref()).map_err(|err| at(p.span(), format!("rule '{name}': invalid pattern: {err}")))?;
+            let p = e
+                .pattern
+                .as_ref()
+                .ok_or_else(|| at(entry.span(), format!("rule '{name}': regex rules need `pattern`")))?;
+            let compiled = redact::pattern::Pattern::new(p.get_ref())
+                .map_err(|err| at(p.span(), format!("rule '{name}': invalid pattern: {err}")))?;
             if compiled.matches_empty() {
                 return Err(at(p.span(), format!("rule '{name}': pattern matches the empty string")));
             }
             Detector::Pattern(compiled)
         }
         DetectorName::Literal => {
-            let l = e.literals.as_ref().ok_or_else(|| at(entry.span(), format!("rule '{name}': literal rules need `literals`")))?;
+            let l = e
+                .literals
+                .as_ref()
+                .ok_or_else(|| at(entry.span(), format!("rule '{name}': literal rules need `literals`")))?;
             if l.get_ref().is_empty() || l.get_ref().iter().any(String::is_empty) {
-                return Err(at(l.span(), format!("rule '{name}': `literals` must be a non-empty list of non-empty strings")));
+                return Err(at(
+                    l.span(),
+                    format!("rule '{name}': `literals` must be a non-empty list of non-empty strings"),
+                ));
             }
-            Detector::Literals { literals: l.get_ref().clone(), case_insensitive: e.case_insensitive.as_ref().is_some_and(|c| *c.get_ref()) }
+            Detector::Literals {
+                literals: l.get_ref().clone(),
+                case_insensitive: e.case_insensitive.as_ref().is_some_and(|c| *c.get_ref()),
+            }
         }
         DetectorName::Keys => {
-            let k = e.keys.as_ref().ok_or_else(|| at(entry.span(), format!("rule '{name}': keys rules need `keys`")))?;
+            let k =
+                e.keys.as_ref().ok_or_else(|| at(entry.span(), format!("rule '{name}': keys rules need `keys`")))?;
             if k.get_ref().is_empty() || k.get_ref().iter().any(String::is_empty) {
-                return Err(at(k.span(), format!("rule '{name}': `keys` must be a non-empty list of non-empty strings")));
+                return Err(at(
+                    k.span(),
+                    format!("rule '{name}': `keys` must be a non-empty list of non-empty strings"),
+                ));
             }
             Detector::Keys(k.get_ref().clone())
         }
@@ -264,12 +302,15 @@ fn load_rule(src: &Source, entry: &Spanned<model::RuleEntry>) -> Result<LoadedRu
         None => 48,
     };
     let keep_last = match &e.keep_last {
-        Some(k) => usize::try_from(*k.get_ref()).map_err(|_| at(k.span(), format!("rule '{name}': keep_last must be 0 or more")))?,
+        Some(k) => usize::try_from(*k.get_ref())
+            .map_err(|_| at(k.span(), format!("rule '{name}': keep_last must be 0 or more")))?,
         None => 4,
     };
     let action = match e.action.as_ref().map(|a| (*a.get_ref(), a.span())) {
         None if is_ip => Action::Truncate { v4_prefix: 24, v6_prefix: 48 },
-        None => return Err(at(entry.span(), format!("rule '{name}': `action` is required (hash, mask, redact or keep)"))),
+        None => {
+            return Err(at(entry.span(), format!("rule '{name}': `action` is required (hash, mask, redact or keep)")));
+        }
         Some((ActionName::Truncate, span)) if !is_ip => {
             return Err(at(span, format!("rule '{name}': truncate applies to ipv4 and ipv6 rules only")));
         }
@@ -325,7 +366,8 @@ mod tests {
         let err = load("[[rule]]\nname = \"x\"\ndetector = \"email\"\nactoin = \"redact\"\n").unwrap_err();
         assert_eq!((err.path.as_str(), err.line), ("t.toml", 4));
         assert!(err.message.contains("actoin"), "{err}");
-        let err = load("[[rule]]\nname = \"x\"\ndetector = \"regex\"\naction = \"redact\"\npattern = \"(\"\n").unwrap_err();
+        let err =
+            load("[[rule]]\nname = \"x\"\ndetector = \"regex\"\naction = \"redact\"\npattern = \"(\"\n").unwrap_err();
         assert_eq!(err.line, 5, "{err}");
         let err = load("[allow]\ncidrs = [\"10.0.0.0/33\"]\n").unwrap_err();
         assert_eq!(err.line, 2, "{err}");
