@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# Throughput comparison: loganon vs. cat, GNU sed and perl on a synthetic corpus.
+#
+# Usage: scripts/compare.sh [SIZE]        (SIZE default 1G; K/M/G suffixes, binary units)
+#
+# Environment:
+#   COMPARE_KIND=access|mixed   corpus kind passed to gencorpus.py (default access)
+#   COMPARE_SEED=N              corpus seed (default 1)
+#   COMPARE_RUNS=N              timed runs per tool; the best is reported (default 3)
+#   TMPDIR                      where the temporary corpus is written (mktemp -d)
+#
+# Every tool is timed as `cat CORPUS | TOOL | cat > /dev/null` with a warm page
+# cache. Runs are interleaved (round 1 of every tool, then round 2, ...) so
+# that load changes on a shared machine hit all tools alike; the best run per
+# tool is reported. sed and perl run under LC_ALL=C (the corpus is ASCII), which
+# is their fastest mode. They apply only the nearest equivalent substitutions
+# (IPv4 /24 truncation, plain emails, bare 13-19 digit runs): no IPv6, no
+# URL-encoded emails, no grouped card numbers, no Luhn check -- less work
+# than loganon does.
+set -euo pipefail
+
+die() { printf 'compare.sh: %s\n' "$*" >&2; exit 1; }
+
+script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$script_dir/.." && pwd)
+cd "$root"
+
+size_arg=${1:-1G}
+kind=${COMPARE_KIND:-access}
+seed=${COMPARE_SEED:-1}
+runs=${COMPARE_RUNS:-3}
+now=2026-11-22T12:00:00Z
+
+case $kind in access|mixed) ;; *) die "COMPARE_KIND must be 'access' or 'mixed' (got '$kind')" ;; esac
+[[ $runs =~ ^[1-9][0-9]*$ ]] || die "COMPARE_RUNS must be a positive integer (got '$runs')"
+[[ $seed =~ ^[0-9]+$ ]] || die "COMPARE_SEED must be a non-negative integer (got '$seed')"
+
+# ---------------------------------------------------------------- prerequisites
+for tool in python3 sed perl cargo awk; do
+    command -v "$tool" >/dev/null 2>&1 || die "required tool '$tool' not found in PATH"
+done
+sed --version 2>/dev/null | head -n1 | grep -q 'GNU sed' \
+    || die "GNU sed is required (sed -E with \\b); found: $(sed --version 2>&1 | head -n1)"
+
+if [[ -n ${EPOCHREALTIME:-} ]]; then
+    now_s() { printf '%s\n' "${EPOCHREALTIME/,/.}"; }
+else
+    [[ $(date +%N) =~ ^[0-9]+$ ]] || die "need bash >= 5 (EPOCHREALTIME) or GNU date (+%N) for timing"
+    now_s() { date +%s.%N; }
+fi
+
+# ------------------------------------------------------------------------ build
+echo "building loganon (cargo build --release) ..." >&2
+cargo build --release >&2 || die "cargo build --release failed"
+target_dir=${CARGO_TARGET_DIR:-target}
+[[ $target_dir = /* ]] || target_dir="$root/$target_dir"
+loganon="$target_dir/release/loganon"
+[[ -x $loganon ]] || die "loganon binary not found at $loganon after the build"
+
+# ----------------------------------------------------------------------- corpus
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/loganon-compare.XXXXXX")
+cleanup() { rm -rf -- "$tmp"; }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+corpus="$tmp/corpus.log"
+key="$tmp/key"
+echo "generating $size_arg $kind corpus (seed $seed) ..." >&2
+t0=$(now_s)
+python3 "$script_dir/gencorpus.py" --size "$size_arg" --seed "$seed" --kind "$kind" > "$corpus" \
+    || die "gencorpus.py failed"
+t1=$(now_s)
+cat "$corpus" > /dev/null   # warm the page cache
+head -c 32 /dev/urandom > "$key"
+bytes=$(wc -c < "$corpus")
+lines=$(wc -l < "$corpus")
+(( bytes > 0 )) || die "empty corpus (size '$size_arg')"
+
+# ------------------------------------------------------------------------ tools
+# Nearest sed/perl equivalents of loganon's default rules.
+sed_script='s/\b([0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})\.[0-9]{1,3}\b/\1.0/g
+s/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/[EMAIL]/g
+s/\b[0-9]{13,19}\b/[CARD]/g'
+perl_script='s/\b([0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})\.[0-9]{1,3}\b/$1.0/g;
+s/[A-Za-z0-9._%+-]+\@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/[EMAIL]/g;
+s/\b[0-9]{13,19}\b/[CARD]/g;'
+
+ids=(cat sed perl lg_t1 lg_all lg_hash_t1 lg_hash_all)
+declare -A label=(
+    [cat]="cat | cat (baseline)"
+    [sed]="sed -E (3 substitutions)"
+    [perl]="perl -pe (3 substitutions)"
+    [lg_t1]="loganon --threads 1 (truncate)"
+    [lg_all]="loganon all threads (truncate)"
+    [lg_hash_t1]="loganon --threads 1 --ip-mode hash"
+    [lg_hash_all]="loganon all threads --ip-mode hash"
+)
+
+# Each tool reads stdin and writes stdout; the pipeline around it is the same.
+tool_cat()         { cat; }
+tool_sed()         { LC_ALL=C sed -E "$sed_script"; }
+tool_perl()        { LC_ALL=C perl -pe "$perl_script"; }
+tool_lg_t1()       { "$loganon" --now "$now" --threads 1; }
+tool_lg_all()      { "$loganon" --now "$now"; }
+tool_lg_hash_t1()  { "$loganon" --now "$now" --threads 1 --ip-mode hash --key-file "$key"; }
+tool_lg_hash_all() { "$loganon" --now "$now" --ip-mode hash --key-file "$key"; }
+
+pipeline() { cat "$corpus" | "tool_$1" | cat > /dev/null; }
+
+# Sanity check before timing: every tool runs, and keeps one output line per
+# input line (on the first 20000 lines).
+head -n 20000 "$corpus" > "$tmp/sample"
+want=$(wc -l < "$tmp/sample")
+for id in "${ids[@]}"; do
+    if ! got=$("tool_$id" < "$tmp/sample" 2> "$tmp/err" | wc -l); then
+        cat "$tmp/err" >&2
+        die "'${label[$id]}' failed on a sample of the corpus"
+    fi
+    [[ $got -eq $want ]] || {
+        cat "$tmp/err" >&2
+        die "'${label[$id]}' wrote $got lines for $want input lines"
+    }
+done
+
+# ----------------------------------------------------------------------- timing
+declare -A best=()
+for ((round = 1; round <= runs; round++)); do
+    echo "timing round $round/$runs ..." >&2
+    for id in "${ids[@]}"; do
+        s=$(now_s)
+        pipeline "$id" 2> "$tmp/err" || { cat "$tmp/err" >&2; die "'${label[$id]}' failed"; }
+        e=$(now_s)
+        dt=$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.6f", e - s }')
+        if [[ -z ${best[$id]:-} ]] || awk -v a="$dt" -v b="${best[$id]}" 'BEGIN { exit !(a < b) }'; then
+            best[$id]=$dt
+        fi
+    done
+done
+
+# ----------------------------------------------------------------------- report
+rate() { awk -v b="$bytes" -v t="$1" 'BEGIN { printf "%.1f", (t > 0 ? b / t / 1e6 : 0) }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
+declare -A mbs=()
+for id in "${ids[@]}"; do mbs[$id]=$(rate "${best[$id]}"); done
+
+cores=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo "?")
+cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
+load=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
+mib=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')
+gen_s=$(awk -v s="$t0" -v e="$t1" 'BEGIN { printf "%.1f", e - s }')
+
+echo
+echo "loganon throughput comparison"
+echo "  corpus : $kind, $bytes bytes ($mib MiB), $lines lines, seed $seed (generated in ${gen_s}s)"
+echo "  machine: $cores cores${cpu:+ ($cpu)}, load average $load"
+echo "  method : cat CORPUS | TOOL | cat > /dev/null, warm page cache, best of $runs interleaved runs"
+echo "  loganon: --now $now; MB/s = 10^6 bytes of input per second"
+echo
+printf '%-38s %9s %9s %10s\n' "tool" "seconds" "MB/s" "vs cat"
+printf '%-38s %9s %9s %10s\n' "--------------------------------------" "-------" "-------" "--------"
+for id in "${ids[@]}"; do
+    printf '%-38s %9.3f %9s %9sx\n' "${label[$id]}" "${best[$id]}" "${mbs[$id]}" "$(ratio "${mbs[$id]}" "${mbs[cat]}")"
+done
+echo
+echo "ratios (MB/s over MB/s)"
+for id in lg_t1 lg_all lg_hash_t1 lg_hash_all; do
+    printf '  %-38s is %7sx sed, %7sx perl\n' "${label[$id]}" \
+        "$(ratio "${mbs[$id]}" "${mbs[sed]}")" "$(ratio "${mbs[$id]}" "${mbs[perl]}")"
+done
+printf '  %-38s    %7sx (1 thread), %sx (all threads)\n' "hash / truncate" \
+    "$(ratio "${mbs[lg_hash_t1]}" "${mbs[lg_t1]}")" "$(ratio "${mbs[lg_hash_all]}" "${mbs[lg_all]}")"
+printf '  %-38s    %7sx (truncate), %sx (hash)\n' "all threads / 1 thread" \
+    "$(ratio "${mbs[lg_all]}" "${mbs[lg_t1]}")" "$(ratio "${mbs[lg_hash_all]}" "${mbs[lg_hash_t1]}")"
+echo
+echo "note: sed/perl do less work (IPv4 + plain emails + bare 13-19 digit runs only;"
+echo "      no IPv6, URL-encoded emails, grouped card numbers or Luhn check)."
