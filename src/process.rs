@@ -46,6 +46,8 @@ pub struct LineScratch {
     stack: Vec<u8>,
     decoded: Vec<u8>,
     rendered: Vec<u8>,
+    /// The last expiry formatted, and its text: consecutive lines mostly share it.
+    stamp: (i64, [u8; 20]),
 }
 
 /// The per-line stages, compiled.
@@ -127,8 +129,12 @@ impl Processor {
             (self.region(body, s, stats, out), format::text_event_time(body, now))
         };
         let period = self.retention.period(carried);
-        let mut stamp = [0u8; 20];
-        format_rfc3339(retention::expiry(event, now, period), &mut stamp);
+        let expiry = retention::expiry(event, now, period);
+        if s.stamp.0 != expiry || s.stamp.1[0] == 0 {
+            s.stamp.0 = expiry;
+            format_rfc3339(expiry, &mut s.stamp.1);
+        }
+        let stamp = s.stamp.1;
         match json_close {
             Some(doc) => {
                 out.extend_from_slice(if doc.has_members { b",\"expires_at\":\"" } else { b"\"expires_at\":\"" });

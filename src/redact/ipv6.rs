@@ -56,14 +56,19 @@ pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>) {
         while run_start > next_free && is_addr_byte(b[run_start - 1]) {
             run_start -= 1;
         }
-        let mut run_end = colon + 1;
+        let (mut run_end, mut colons, mut double) = (colon + 1, 1, false);
         while run_end < b.len() && is_addr_byte(b[run_end]) {
+            if b[run_end] == b':' {
+                colons += 1;
+                double |= b[run_end - 1] == b':';
+            }
             run_end += 1;
         }
         next_free = run_end;
-        let run = &b[run_start..run_end];
-        let colons = memchr::memchr_iter(b':', run).count();
-        if colons < 6 && memchr::memmem::find(run, b"::").is_none() {
+        // Colons before the one memchr found.
+        colons += b[run_start..colon].iter().filter(|&&c| c == b':').count();
+        double |= b[run_start..colon + 1].windows(2).any(|w| w == b"::");
+        if colons < 6 && !double {
             continue;
         }
         // Try each group start as an address start (the run's first byte, after a colon, or at a
