@@ -26,6 +26,23 @@ pub enum IpModeArg {
     Hash,
 }
 
+/// Log format of the input lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Detect per line: JSON object, syslog, access log, logfmt, else plain text.
+    Auto,
+    /// JSON objects, one per line.
+    Json,
+    /// Syslog, RFC 5424 or RFC 3164.
+    Syslog,
+    /// Web server access log (common or combined, with extra quoted fields).
+    Access,
+    /// logfmt key=value pairs.
+    Logfmt,
+    /// Plain text: every line scanned, no fields.
+    Text,
+}
+
 /// Options of the filter and of the commands that anonymize.
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -57,6 +74,15 @@ pub struct RunArgs {
     /// Longest line kept whole, in bytes; longer lines are cut, redacted and marked.
     #[arg(long, value_name = "BYTES", default_value_t = crate::framing::DEFAULT_MAX_LINE)]
     pub max_line: usize,
+
+    /// Input format; a line that does not fit a forced format is scanned as plain text.
+    #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
+    pub format: FormatArg,
+
+    /// Also tag each line with its coarse retention class (` retention=14d` before
+    /// `expires_at`; a `"retention"` member in JSON), for stores that route per class.
+    #[arg(long)]
+    pub tag_retention: bool,
 
     /// Print counts (lines, bytes, throughput, redactions per rule) to standard error at exit.
     #[arg(long)]

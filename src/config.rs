@@ -6,9 +6,10 @@
 //! code. The built config cannot be misconfigured.
 
 use crate::anonymize::Pseudonymizer;
-use crate::cli::{IpModeArg, RunArgs};
+use crate::cli::{FormatArg, IpModeArg, RunArgs};
+use crate::format::Format;
 use crate::pipeline::Settings;
-use crate::process::Processor;
+use crate::process::{Options, Processor};
 use crate::rules::{IpMode, RuleError, Ruleset, Source};
 use std::path::{Path, PathBuf};
 
@@ -134,13 +135,25 @@ impl Config {
         let keyed = args.key_file.as_deref().map(|p| load_key(p, &mut warnings)).transpose()?;
         let ruleset = load_rules(&args.rules)?;
         let engine = ruleset.engine(ip_mode, keyed).map_err(ConfigError::Usage)?;
+        let format = match args.format {
+            FormatArg::Auto => None,
+            FormatArg::Json => Some(Format::Json),
+            FormatArg::Syslog => Some(Format::Syslog),
+            FormatArg::Access => Some(Format::Access),
+            FormatArg::Logfmt => Some(Format::Logfmt),
+            FormatArg::Text => Some(Format::Text),
+        };
         let inputs = if args.files.is_empty() {
             vec![Input::Stdin]
         } else {
             args.files.into_iter().map(|p| if p.as_os_str() == "-" { Input::Stdin } else { Input::File(p) }).collect()
         };
         Ok(Config {
-            processor: Processor::new(engine, &ruleset.retention),
+            processor: Processor::new(
+                engine,
+                &ruleset.retention,
+                Options { format, tag_retention: args.tag_retention },
+            ),
             settings: Settings { threads, max_line: args.max_line },
             inputs,
             clock,

@@ -8,8 +8,9 @@
 //! length limit is never emitted raw: it is cut back to a whitespace boundary (dropping any
 //! trailing digit groups, which could be the first part of a card), redacted, and marked.
 
-use crate::format::{self, json};
-use crate::redact::{Counters, Engine, Scratch};
+use crate::format::{self, Field, Format, json};
+use crate::redact::span::Span;
+use crate::redact::{Action, Counters, Engine, Scratch};
 use crate::retention::{self, BitRetention, Retention};
 use crate::time::format_rfc3339;
 
@@ -43,11 +44,26 @@ impl Stats {
 pub struct LineScratch {
     redact: Scratch,
     tokens: Vec<json::Token>,
-    stack: Vec<u8>,
+    stack: Vec<(u8, usize)>,
+    fields: Vec<Field>,
+    seeds: Vec<Span>,
+    path: Vec<(usize, usize)>,
     decoded: Vec<u8>,
     rendered: Vec<u8>,
     /// The last expiry formatted, and its text: consecutive lines mostly share it.
     stamp: (i64, [u8; 20]),
+    /// The last retention class formatted (`--tag-retention`), and its text.
+    class: (i64, Vec<u8>),
+}
+
+/// How lines are tagged and parsed, beyond the rules.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Parse every line as this format (falling back to plain text when a line does not fit),
+    /// instead of detecting the format per line.
+    pub format: Option<Format>,
+    /// Add a coarse `retention` class (`14d`) beside `expires_at`.
+    pub tag_retention: bool,
 }
 
 /// The per-line stages, compiled.
@@ -55,6 +71,7 @@ pub struct LineScratch {
 pub struct Processor {
     engine: Engine,
     retention: BitRetention,
+    options: Options,
 }
 
 /// Splits the line ending off: `\n`, `\r\n`, or nothing for a last line without one.
@@ -86,10 +103,32 @@ fn safe_prefix(body: &[u8]) -> &[u8] {
     }
 }
 
+/// True if the JSON key path `path` (key ranges in `b`, outermost first) is written `name`
+/// in dotted form (`user.email`).
+fn path_is(b: &[u8], path: &[(usize, usize)], name: &str) -> bool {
+    let mut segments = name.split('.');
+    path.iter().all(|&(s, e)| segments.next().is_some_and(|seg| seg.as_bytes() == &b[s..e]))
+        && segments.next().is_none()
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && b[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    i
+}
+
+/// What the JSON member walk found: categories still carried, and whether the root object still
+/// has members after drops.
+struct JsonOutcome {
+    carried: u64,
+    has_members: bool,
+}
+
 impl Processor {
-    pub fn new(engine: Engine, retention: &Retention) -> Self {
+    pub fn new(engine: Engine, retention: &Retention, options: Options) -> Self {
         let retention = retention.by_bit(engine.category_names());
-        Self { engine, retention }
+        Self { engine, retention, options }
     }
 
     pub fn engine(&self) -> &Engine {
@@ -113,20 +152,35 @@ impl Processor {
         stats.bytes_in += line.len() as u64;
         let (body, eol) = split_eol(line);
         let mut json_close = None;
-        let (carried, event) = if cut {
+        let forced = self.options.format;
+        let doc = (!cut && matches!(forced, None | Some(Format::Json)) && format::looks_like_json(body))
+            .then(|| json::scan(body, &mut s.tokens, &mut s.stack))
+            .flatten();
+        let (carried, event) = if let Some(doc) = doc {
+            stats.json_lines += 1;
+            let outcome = self.json_members(body, doc.root_close, s, stats, out);
+            json_close = Some((doc.root_close, outcome.has_members));
+            (outcome.carried, json::event_time(body, &s.tokens))
+        } else if cut {
             stats.cut_lines += 1;
             let kept = safe_prefix(body);
-            let carried = self.region(kept, s, stats, out);
+            let carried = self.region(kept, &[], s, stats, out);
             out.extend_from_slice(CUT_MARK);
-            (carried, format::text_event_time(kept, now))
-        } else if let Some(doc) =
-            format::looks_like_json(body).then(|| json::scan(body, &mut s.tokens, &mut s.stack)).flatten()
-        {
-            stats.json_lines += 1;
-            json_close = Some(doc);
-            (self.json_members(body, doc.root_close, s, stats, out), json::event_time(body, &s.tokens))
+            (carried, format::text_event_time(kept, Format::Text, &[], now))
         } else {
-            (self.region(body, s, stats, out), format::text_event_time(body, now))
+            let format = match forced {
+                Some(f) if f != Format::Json && format::fields_as(f, body, &mut s.fields) => f,
+                Some(_) => {
+                    s.fields.clear();
+                    Format::Text
+                }
+                None => format::detect_text(body, &mut s.fields),
+            };
+            self.field_seeds(body, format, s);
+            let seeds = std::mem::take(&mut s.seeds);
+            let carried = self.region(body, &seeds, s, stats, out);
+            s.seeds = seeds;
+            (carried, format::text_event_time(body, format, &s.fields, now))
         };
         let period = self.retention.period(carried);
         let expiry = retention::expiry(event, now, period);
@@ -134,17 +188,33 @@ impl Processor {
             s.stamp.0 = expiry;
             format_rfc3339(expiry, &mut s.stamp.1);
         }
-        let stamp = s.stamp.1;
+        if self.options.tag_retention && (s.class.0 != period || s.class.1.is_empty()) {
+            s.class = (period, retention::format_duration(period).into_bytes());
+        }
+        let class: &[u8] = if self.options.tag_retention { &s.class.1 } else { b"" };
         match json_close {
-            Some(doc) => {
-                out.extend_from_slice(if doc.has_members { b",\"expires_at\":\"" } else { b"\"expires_at\":\"" });
-                out.extend_from_slice(&stamp);
+            Some((close, has_members)) => {
+                let mut sep: &[u8] = if has_members { b"," } else { b"" };
+                if !class.is_empty() {
+                    out.extend_from_slice(sep);
+                    out.extend_from_slice(b"\"retention\":\"");
+                    out.extend_from_slice(class);
+                    out.push(b'"');
+                    sep = b",";
+                }
+                out.extend_from_slice(sep);
+                out.extend_from_slice(b"\"expires_at\":\"");
+                out.extend_from_slice(&s.stamp.1);
                 out.push(b'"');
-                out.extend_from_slice(&body[doc.root_close..]);
+                out.extend_from_slice(&body[close..]);
             }
             None => {
+                if !class.is_empty() {
+                    out.extend_from_slice(b" retention=");
+                    out.extend_from_slice(class);
+                }
                 out.extend_from_slice(b" expires_at=");
-                out.extend_from_slice(&stamp);
+                out.extend_from_slice(&s.stamp.1);
             }
         }
         out.extend_from_slice(if eol.is_empty() { b"\n" } else { eol });
@@ -152,9 +222,33 @@ impl Processor {
         period
     }
 
+    /// Spans for the named fields of a text line that field rules target.
+    fn field_seeds(&self, body: &[u8], format: Format, s: &mut LineScratch) {
+        s.seeds.clear();
+        if !self.engine.has_field_rules(format) {
+            return;
+        }
+        let positional = matches!(format, Format::Access | Format::Syslog);
+        for f in &s.fields {
+            let value = &body[f.start..f.end];
+            if value.is_empty() || value == b"-" {
+                continue;
+            }
+            let Some(rule) = self.engine.field_rule(format, |n| f.is(body, n)) else { continue };
+            let mut span = self.engine.field_span(body, f.start, f.end, rule, positional);
+            if *self.engine.action(rule) == Action::Drop && format == Format::Logfmt {
+                // Drop the whole pair, its closing quote and the space before it.
+                span.start =
+                    f.pair_start().saturating_sub(usize::from(f.pair_start() > 0 && body[f.pair_start() - 1] == b' '));
+                span.end += usize::from(body.get(f.end) == Some(&b'"'));
+            }
+            s.seeds.push(span);
+        }
+    }
+
     /// Redacts one region into `out`; returns the categories it still carries.
-    fn region(&self, region: &[u8], s: &mut LineScratch, stats: &mut Stats, out: &mut Vec<u8>) -> u64 {
-        if self.engine.find(region, &mut s.redact) {
+    fn region(&self, region: &[u8], seeds: &[Span], s: &mut LineScratch, stats: &mut Stats, out: &mut Vec<u8>) -> u64 {
+        if self.engine.find(region, seeds, &mut s.redact) {
             self.engine.render(region, &mut s.redact, &mut stats.redactions, out)
         } else {
             out.extend_from_slice(region);
@@ -162,8 +256,25 @@ impl Processor {
         }
     }
 
+    /// Redacts `text` (with optional seeds) into `s.rendered`; `None` if nothing was found.
+    fn render_value(
+        &self,
+        text: &[u8],
+        seed: Option<Span>,
+        redact: &mut Scratch,
+        stats: &mut Stats,
+        rendered: &mut Vec<u8>,
+    ) -> Option<u64> {
+        let seeds = seed.as_slice();
+        if !self.engine.find(text, seeds, redact) {
+            return None;
+        }
+        rendered.clear();
+        Some(self.engine.render(text, redact, &mut stats.redactions, rendered))
+    }
+
     /// Writes a JSON line up to (not including) its closing brace with every key, string and
-    /// number redacted; returns the categories it still carries.
+    /// number redacted, and field rules applied to the values at their key paths.
     fn json_members(
         &self,
         body: &[u8],
@@ -171,39 +282,113 @@ impl Processor {
         s: &mut LineScratch,
         stats: &mut Stats,
         out: &mut Vec<u8>,
-    ) -> u64 {
+    ) -> JsonOutcome {
+        let field_rules = self.engine.has_field_rules(Format::Json);
+        let mut members = s.tokens.iter().filter(|t| t.depth == 1 && t.kind == json::Kind::Key).count();
         let mut carried = 0;
         let mut at = 0;
+        let mut skip_until = 0;
+        s.path.clear();
         for i in 0..s.tokens.len() {
             let t = s.tokens[i];
+            if t.start < skip_until {
+                continue;
+            }
+            let mut field = None;
+            if t.kind == json::Kind::Key {
+                s.path.truncate(t.depth - 1);
+                s.path.push((t.start, t.end));
+                if field_rules {
+                    let path = &s.path;
+                    field = self.engine.field_rule(Format::Json, |n| path_is(body, path, n));
+                }
+            }
+            if let Some(rule) = field {
+                let v = s.tokens[i + 1];
+                let (value_start, value_end) = match v.kind {
+                    json::Kind::Str => (v.start - 1, v.end + 1),
+                    _ => (v.start, v.end),
+                };
+                skip_until = value_end;
+                if *self.engine.action(rule) == Action::Drop {
+                    self.engine.count(rule, &mut stats.redactions);
+                    let key_quote = t.start - 1;
+                    let after = skip_ws(body, value_end);
+                    if body.get(after) == Some(&b',') {
+                        out.extend_from_slice(&body[at..key_quote]);
+                        at = skip_ws(body, after + 1);
+                    } else {
+                        let before = body[at..key_quote].iter().rposition(|c| !c.is_ascii_whitespace()).map(|p| at + p);
+                        let cut = before.filter(|&p| body[p] == b',').unwrap_or(key_quote);
+                        out.extend_from_slice(&body[at..cut]);
+                        at = value_end;
+                    }
+                    if t.depth == 1 {
+                        members -= 1;
+                    }
+                    continue;
+                }
+                // The key itself is scanned below like any string; then its value is replaced.
+                carried |= self.json_string(body, t, &mut at, s, stats, out);
+                let text: &[u8] = if v.kind == json::Kind::Str && v.escaped {
+                    s.decoded.clear();
+                    json::unescape(&body[v.start..v.end], &mut s.decoded);
+                    &s.decoded
+                } else if v.kind == json::Kind::Str {
+                    &body[v.start..v.end]
+                } else {
+                    &body[value_start..value_end]
+                };
+                let seed = self.engine.field_span(text, 0, text.len(), rule, false);
+                if let Some(c) = self.render_value(text, Some(seed), &mut s.redact, stats, &mut s.rendered) {
+                    carried |= c;
+                    out.extend_from_slice(&body[at..value_start]);
+                    out.push(b'"');
+                    json::escape(&s.rendered, out);
+                    out.push(b'"');
+                    at = value_end;
+                }
+                continue;
+            }
             if matches!(t.kind, json::Kind::Lit | json::Kind::Open) {
                 continue;
             }
-            let raw = &body[t.start..t.end];
-            let text: &[u8] = if t.escaped {
-                s.decoded.clear();
-                json::unescape(raw, &mut s.decoded);
-                &s.decoded
-            } else {
-                raw
-            };
-            if !self.engine.find(text, &mut s.redact) {
-                continue;
-            }
-            s.rendered.clear();
-            carried |= self.engine.render(text, &mut s.redact, &mut stats.redactions, &mut s.rendered);
-            out.extend_from_slice(&body[at..t.start]);
-            let quote = t.kind == json::Kind::Num;
-            if quote {
-                out.push(b'"');
-            }
-            json::escape(&s.rendered, out);
-            if quote {
-                out.push(b'"');
-            }
-            at = t.end;
+            carried |= self.json_string(body, t, &mut at, s, stats, out);
         }
         out.extend_from_slice(&body[at..close]);
+        JsonOutcome { carried, has_members: members > 0 }
+    }
+
+    /// Scans one key, string or number token and, if anything was found, writes everything up
+    /// to it and its rewritten form (a number that held a find becomes a string).
+    fn json_string(
+        &self,
+        body: &[u8],
+        t: json::Token,
+        at: &mut usize,
+        s: &mut LineScratch,
+        stats: &mut Stats,
+        out: &mut Vec<u8>,
+    ) -> u64 {
+        let raw = &body[t.start..t.end];
+        let text: &[u8] = if t.escaped {
+            s.decoded.clear();
+            json::unescape(raw, &mut s.decoded);
+            &s.decoded
+        } else {
+            raw
+        };
+        let Some(carried) = self.render_value(text, None, &mut s.redact, stats, &mut s.rendered) else { return 0 };
+        out.extend_from_slice(&body[*at..t.start]);
+        let quote = t.kind == json::Kind::Num;
+        if quote {
+            out.push(b'"');
+        }
+        json::escape(&s.rendered, out);
+        if quote {
+            out.push(b'"');
+        }
+        *at = t.end;
         carried
     }
 }

@@ -31,6 +31,7 @@ pub struct Token {
     pub kind: Kind,
     /// Containers enclosing the token: 1 for the root object's members.
     pub depth: usize,
+    // For `Open`, `end` is set when the container closes: one past its `}` or `]`.
     /// A string with backslash escapes: it must be decoded before scanning.
     pub escaped: bool,
 }
@@ -79,14 +80,14 @@ enum Expect {
 
 /// Tokenizes a line holding one JSON object. `None` if it is not valid JSON, not an object, or
 /// nested deeper than [`MAX_DEPTH`].
-pub fn scan(b: &[u8], tokens: &mut Vec<Token>, stack: &mut Vec<u8>) -> Option<Doc> {
+pub fn scan(b: &[u8], tokens: &mut Vec<Token>, stack: &mut Vec<(u8, usize)>) -> Option<Doc> {
     tokens.clear();
     stack.clear();
     let mut i = skip_ws(b, 0);
     if b.get(i) != Some(&b'{') {
         return None;
     }
-    stack.push(b'}');
+    stack.push((b'}', usize::MAX));
     i += 1;
     let mut expect = Expect::KeyOrClose;
     loop {
@@ -95,10 +96,14 @@ pub fn scan(b: &[u8], tokens: &mut Vec<Token>, stack: &mut Vec<u8>) -> Option<Do
         let closes = c == b'}' || c == b']';
         match expect {
             Expect::KeyOrClose | Expect::ValueOrClose | Expect::CommaOrClose if closes => {
-                if stack.pop() != Some(c) {
+                let (closer, open) = stack.pop()?;
+                if closer != c {
                     return None;
                 }
                 i += 1;
+                if let Some(t) = tokens.get_mut(open) {
+                    t.end = i;
+                }
                 if stack.is_empty() {
                     let has_members = tokens.first().is_some_and(|t| t.depth == 1);
                     return (skip_ws(b, i) == b.len()).then_some(Doc { root_close: i - 1, has_members });
@@ -110,7 +115,7 @@ pub fn scan(b: &[u8], tokens: &mut Vec<Token>, stack: &mut Vec<u8>) -> Option<Do
                     return None;
                 }
                 i += 1;
-                expect = if stack.last() == Some(&b'}') { Expect::Key } else { Expect::Value };
+                expect = if stack.last().is_some_and(|&(c, _)| c == b'}') { Expect::Key } else { Expect::Value };
             }
             Expect::Colon => {
                 if c != b':' {
@@ -142,7 +147,7 @@ pub fn scan(b: &[u8], tokens: &mut Vec<Token>, stack: &mut Vec<u8>) -> Option<Do
                         if stack.len() >= MAX_DEPTH {
                             return None;
                         }
-                        stack.push(if c == b'{' { b'}' } else { b']' });
+                        stack.push((if c == b'{' { b'}' } else { b']' }, tokens.len()));
                         expect = if c == b'{' { Expect::KeyOrClose } else { Expect::ValueOrClose };
                         (Kind::Open, i + 1, false)
                     }
@@ -287,6 +292,7 @@ mod tests {
         assert_eq!(t[6], (Kind::Key, "b", 2));
         assert_eq!(t[8], (Kind::Num, "1", 3));
         assert_eq!(t[9], (Kind::Lit, "true", 3));
+        assert_eq!(t[5], (Kind::Open, r#"{"b":[1,true,null]}"#, 1), "containers span to their close");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! from Dec 31 read on Jan 1 belongs to last year). The day of slack absorbs clock skew between
 //! hosts; the retention tagger clamps what remains to the clock anyway.
 
+use super::Field;
 use crate::time::{civil_from_days, digits, month_abbrev, parse_rfc3339_prefix, unix_seconds};
 
 /// Skips a `<PRI>` of one to three digits and, after it, an RFC 5424 version `1 `.
@@ -50,6 +51,86 @@ pub fn event_time(b: &[u8], now: i64) -> Option<i64> {
     }
 }
 
+/// Next space-delimited token from `at`: (start, end), or `None` at the end of the line.
+fn token(b: &[u8], at: usize) -> Option<(usize, usize)> {
+    let start = at;
+    let end = memchr::memchr(b' ', b.get(at..)?).map_or(b.len(), |i| at + i);
+    (end > start).then_some((start, end))
+}
+
+/// Splits a syslog line's header into fields: `hostname`, `app_name`, `procid`, and for RFC 5424
+/// `msgid` and `structured_data`; the rest is `message`. Returns `false` if the line does not
+/// start with a syslog header (a priority and/or an RFC 3164 or 5424 timestamp and a host).
+pub fn fields(b: &[u8], out: &mut Vec<Field>) -> bool {
+    out.clear();
+    let head = header_len(b);
+    let v5424 = head >= 2 && b[..head].ends_with(b"1 ") && b[0] == b'<';
+    let ts_end = match b.get(head) {
+        Some(b'0'..=b'9') if v5424 || head > 0 => match parse_rfc3339_prefix(&b[head..]) {
+            Some((_, n)) => head + n,
+            None if v5424 && b.get(head) == Some(&b'-') => head + 1,
+            None => return false,
+        },
+        Some(b'-') if v5424 => head + 1,
+        Some(b'A'..=b'Z') if rfc3164(b, head, 0).is_some() => head + 15,
+        _ => return false,
+    };
+    let Some((hs, he)) = (b.get(ts_end) == Some(&b' ')).then(|| token(b, ts_end + 1)).flatten() else {
+        return false;
+    };
+    out.push(Field::named("hostname", hs, he));
+    if v5424 {
+        let mut at = he + 1;
+        for name in ["app_name", "procid", "msgid"] {
+            let Some((s, e)) = token(b, at) else { return true };
+            out.push(Field::named(name, s, e));
+            at = e + 1;
+        }
+        // Structured data: `-` or one or more `[...]` elements (`]` inside values is escaped).
+        if b.get(at) == Some(&b'[') {
+            let start = at;
+            while b.get(at) == Some(&b'[') {
+                at += 1;
+                while at < b.len() && b[at] != b']' {
+                    at += if b[at] == b'\\' { 2 } else { 1 };
+                }
+                at += 1;
+            }
+            out.push(Field::named("structured_data", start, at.min(b.len())));
+        } else if b.get(at) == Some(&b'-') {
+            at += 1;
+        }
+        if at + 1 < b.len() {
+            out.push(Field::named("message", at + 1, b.len()));
+        }
+        return true;
+    }
+    // RFC 3164: TAG[PID]: message
+    let at = he + 1;
+    let tag_end =
+        b[at.min(b.len())..].iter().position(|&c| matches!(c, b'[' | b':' | b' ')).map_or(b.len(), |i| at + i);
+    if tag_end > at {
+        out.push(Field::named("app_name", at, tag_end));
+        let mut msg = tag_end;
+        if b.get(tag_end) == Some(&b'[') {
+            if let Some(close) = memchr::memchr(b']', &b[tag_end..]).map(|i| tag_end + i) {
+                out.push(Field::named("procid", tag_end + 1, close));
+                msg = close + 1;
+            }
+        }
+        if b.get(msg) == Some(&b':') {
+            msg += 1;
+        }
+        if b.get(msg) == Some(&b' ') {
+            msg += 1;
+        }
+        if msg < b.len() {
+            out.push(Field::named("message", msg, b.len()));
+        }
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,6 +156,31 @@ mod tests {
         assert_eq!(event_time(b"Dec 10 06:55:46 LabSZ sshd[24200]: x", now()), parse_rfc3339("2025-12-10T06:55:46Z"));
         // A few hours of skew stays in this year.
         assert_eq!(event_time(b"Nov 22 18:00:00 host x", now()), parse_rfc3339("2026-11-22T18:00:00Z"));
+    }
+
+    fn split(line: &str) -> Vec<(String, &str)> {
+        let mut v = Vec::new();
+        if !fields(line.as_bytes(), &mut v) {
+            return Vec::new();
+        }
+        v.iter().map(|f| (f.name(line.as_bytes()).into_owned(), &line[f.start..f.end])).collect()
+    }
+
+    #[test]
+    fn header_fields() {
+        let f = split("Nov 22 10:00:00 203-0-113-9.dsl.example.net sshd[24200]: Invalid user x");
+        assert_eq!(f[0], ("hostname".into(), "203-0-113-9.dsl.example.net"));
+        assert_eq!(f[1], ("app_name".into(), "sshd"));
+        assert_eq!(f[2], ("procid".into(), "24200"));
+        assert_eq!(f[3], ("message".into(), "Invalid user x"));
+        let f = split("Jun 14 15:16:01 combo sshd(pam_unix)[19939]: check pass; user unknown");
+        assert_eq!(f[1], ("app_name".into(), "sshd(pam_unix)"));
+        let f = split(r#"<34>1 2026-11-22T10:00:00.003Z web1 app 88 ID7 [ex@1 ip="192.0.2.1" a="x\]y"] hello there"#);
+        assert_eq!(f[4], ("structured_data".into(), r#"[ex@1 ip="192.0.2.1" a="x\]y"]"#));
+        assert_eq!(f[5], ("message".into(), "hello there"));
+        let f = split("<34>1 - - - - - - msg");
+        assert_eq!(f[0], ("hostname".into(), "-"));
+        assert!(split("2026-11-22T10:00:00Z INFO started").is_empty(), "an application log, not syslog");
     }
 
     #[test]

@@ -92,7 +92,9 @@ fn next_digit(b: &[u8], from: usize) -> Option<usize> {
     let mut at = from;
     #[cfg(target_arch = "x86_64")]
     while at + 16 <= b.len() {
-        use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_set1_epi8, _mm_sub_epi8};
+        use std::arch::x86_64::{
+            _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_set1_epi8, _mm_sub_epi8,
+        };
         // SAFETY: `at + 16 <= b.len()`, so the unaligned 16-byte load stays inside `b`; SSE2 is
         // part of the x86_64 baseline, so the intrinsics are available on every such CPU.
         let mask = unsafe {
@@ -220,14 +222,16 @@ mod tests {
     #[test]
     fn digit_search_crosses_chunk_boundaries() {
         for pad in [0, 1, 62, 63, 64, 65, 127, 128, 200] {
-            let line = format!("{}4111111111111111{}", "x ".repeat(pad / 2) + &" ".repeat(pad % 2), " z".repeat(pad % 7));
+            let line =
+                format!("{}4111111111111111{}", "x ".repeat(pad / 2) + &" ".repeat(pad % 2), " z".repeat(pad % 7));
             assert_eq!(found(&line), ["4111111111111111"], "pad {pad}");
         }
         assert_eq!(next_digit(&[b'a'; 130], 0), None);
         assert_eq!(next_digit(b"/:9", 0), Some(2));
         let mut all: Vec<u8> = (0..=255).collect();
         all.extend(0..=255u8);
-        let digits: Vec<_> = (0..all.len()).filter_map(|i| (next_digit(&all, i) == Some(i)).then_some(all[i])).collect();
+        let digits: Vec<_> =
+            (0..all.len()).filter_map(|i| (next_digit(&all, i) == Some(i)).then_some(all[i])).collect();
         assert_eq!(digits, b"01234567890123456789");
     }
 

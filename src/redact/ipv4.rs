@@ -11,7 +11,10 @@
 //! A quad written inside a host name (`host129.206.196.21.example.com`, glued to a letter or `-`
 //! on its left or followed by `.` and a letter) is reported as [`Found::HostIp`]: reverse-DNS
 //! style names write addresses in either byte order, so a truncation that keeps "the first three
-//! octets" could keep the host octet; the renderer hides such an address whole.
+//! octets" could keep the host octet; the renderer hides such an address whole. The same goes
+//! for the dashed form that ISPs and clouds put in host names (`203-0-113-9.dsl.example.net`,
+//! `ip-10-0-0-1.ec2.internal`), which is only taken in host-name context (a letter or `-` before
+//! it, or `.` and a letter after it), because dashed numbers elsewhere are dates and ranges.
 
 use super::span::{Found, RuleId, Span};
 use std::net::{IpAddr, Ipv4Addr};
@@ -30,13 +33,13 @@ fn octet(b: &[u8], at: usize) -> Option<(u8, usize)> {
     Some((v as u8, i))
 }
 
-/// Parses a dotted quad starting exactly at `at`: returns (address, end).
-pub fn parse_at(b: &[u8], at: usize) -> Option<(Ipv4Addr, usize)> {
+/// Parses a quad with separator `sep` starting exactly at `at`: returns (address, end).
+fn parse_sep(b: &[u8], at: usize, sep: u8) -> Option<(Ipv4Addr, usize)> {
     let mut o = [0u8; 4];
     let mut i = at;
     for (k, slot) in o.iter_mut().enumerate() {
         if k > 0 {
-            if b.get(i) != Some(&b'.') {
+            if b.get(i) != Some(&sep) {
                 return None;
             }
             i += 1;
@@ -46,6 +49,11 @@ pub fn parse_at(b: &[u8], at: usize) -> Option<(Ipv4Addr, usize)> {
         i = end;
     }
     Some((Ipv4Addr::from(o), i))
+}
+
+/// Parses a dotted quad starting exactly at `at`: returns (address, end).
+pub fn parse_at(b: &[u8], at: usize) -> Option<(Ipv4Addr, usize)> {
+    parse_sep(b, at, b'.')
 }
 
 fn glued_left(b: &[u8], start: usize) -> bool {
@@ -67,8 +75,41 @@ fn glued_right(b: &[u8], end: usize) -> bool {
     }
 }
 
-/// Pushes a span for every standalone IPv4 address in `b`.
+/// Pushes a span for every dashed quad written in a host name.
+fn find_dashed(b: &[u8], rule: RuleId, out: &mut Vec<Span>) {
+    let mut next_free = 0;
+    for dash in memchr::memchr_iter(b'-', b) {
+        if dash <= next_free || !b[dash - 1].is_ascii_digit() || !b.get(dash + 1).is_some_and(u8::is_ascii_digit) {
+            continue;
+        }
+        let mut start = dash - 1;
+        while start > next_free && b[start - 1].is_ascii_digit() && dash - start < 4 {
+            start -= 1;
+        }
+        if dash - start > 3 || (start > 0 && b[start - 1].is_ascii_digit()) {
+            continue;
+        }
+        let Some((addr, end)) = parse_sep(b, start, b'-') else { continue };
+        let before = start.checked_sub(1).map(|i| b[i]);
+        let glued_before = before.is_some_and(|c| c.is_ascii_alphabetic() || c == b'-');
+        let digit_before = start >= 2 && before == Some(b'-') && b[start - 2].is_ascii_digit();
+        let host_after = b.get(end) == Some(&b'.') && b.get(end + 1).is_some_and(u8::is_ascii_alphabetic);
+        let longer = b.get(end).is_some_and(u8::is_ascii_digit)
+            || (b.get(end) == Some(&b'-') && b.get(end + 1).is_some_and(u8::is_ascii_digit));
+        if (glued_before || host_after) && !digit_before && !longer {
+            out.push(Span::new(start, end, rule, Found::HostIp(IpAddr::V4(addr))));
+            next_free = end;
+        }
+    }
+}
+
+/// Pushes a span for every IPv4 address in `b`: dotted quads, and dashed quads in host names.
 pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>) {
+    find_dashed(b, rule, out);
+    find_dotted(b, rule, out);
+}
+
+fn find_dotted(b: &[u8], rule: RuleId, out: &mut Vec<Span>) {
     let mut next_free = 0;
     for dot in memchr::memchr_iter(b'.', b) {
         if dot < next_free + 1 || !b[dot - 1].is_ascii_digit() {
@@ -155,6 +196,22 @@ mod tests {
             let mut v = Vec::new();
             find(line.as_bytes(), 0, &mut v);
             assert_eq!(matches!(v[0].found, Found::HostIp(_)), host, "{line}");
+        }
+    }
+
+    #[test]
+    fn dashed_quads_in_host_names() {
+        let cases: &[(&str, &[&str])] = &[
+            ("rhost=220-135-151-1.hinet-ip.hinet.net user=root", &["220-135-151-1"]),
+            ("ip-10-0-0-1.ec2.internal", &["10-0-0-1"]),
+            ("host-203-0-113-9 x", &["203-0-113-9"]),
+            ("on 2026-11-22 at 10-12", &[]),
+            ("range 1-2-3-4 only", &[]),
+            ("tel 1-2-3-4-5.example", &[]),
+            ("x-300-1-1-1.example", &[]),
+        ];
+        for (line, want) in cases {
+            assert_eq!(found(line), *want, "{line}");
         }
     }
 

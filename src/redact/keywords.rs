@@ -68,11 +68,16 @@ fn value_after(b: &[u8], at: usize) -> Option<(usize, usize)> {
         i += 1; // JSON: "key": "value"
     }
     match b.get(i) {
-        Some(b'=' | b':') => i += 1,
+        Some(b'=') => i += 1,
+        // `key: value` and JSON's `"key": "value"` put spaces after the colon; after `=` a space
+        // means the value is empty (`logname= uid=0`), so nothing is taken.
+        Some(b':') => {
+            i += 1;
+            while b.get(i) == Some(&b' ') {
+                i += 1;
+            }
+        }
         _ => return None,
-    }
-    while b.get(i) == Some(&b' ') {
-        i += 1;
     }
     let start;
     let mut end;
@@ -131,6 +136,7 @@ mod tests {
         assert_eq!(keys("token: abc123 rest"), ["abc123"]);
         assert_eq!(keys("mypassword=x password"), Vec::<&str>::new());
         assert_eq!(keys("password= "), Vec::<&str>::new());
+        assert_eq!(keys("password= token=abc"), ["abc"], "an empty value does not swallow the next pair");
     }
 
     #[test]

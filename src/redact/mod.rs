@@ -17,6 +17,7 @@ pub mod pattern;
 pub mod span;
 
 use crate::anonymize::{self, PseudonymCache, Pseudonymizer};
+use crate::format::Format;
 use ipnet::IpNet;
 use span::{Found, RuleId, Span};
 use std::io::Write;
@@ -33,13 +34,24 @@ pub enum Detector {
     Email,
     Card,
     Pattern(pattern::Pattern),
-    Literals { literals: Vec<String>, case_insensitive: bool },
+    Literals {
+        literals: Vec<String>,
+        case_insensitive: bool,
+    },
     Keys(Vec<String>),
+    /// Named fields of structured formats (`remote_user`, logfmt `user`, JSON `user.email`),
+    /// whatever their value; `formats` empty means every format that has such a field. Field
+    /// spans are found by the caller, which knows the format, and passed in as seeds.
+    Field {
+        fields: Vec<String>,
+        formats: Vec<Format>,
+    },
 }
 
 impl Detector {
+    /// True for detectors whose finds may be IP addresses (and so may be truncated).
     pub fn finds_ips(&self) -> bool {
-        matches!(self, Detector::Ipv4 | Detector::Ipv6)
+        matches!(self, Detector::Ipv4 | Detector::Ipv6 | Detector::Field { .. })
     }
 }
 
@@ -56,6 +68,8 @@ pub enum Action {
     Redact,
     /// Leave the value as it is; the line keeps carrying the rule's category.
     Keep,
+    /// Remove the value (a positional field becomes `-`; a logfmt pair or JSON member goes).
+    Drop,
 }
 
 /// One compiled rule.
@@ -129,6 +143,7 @@ pub struct Engine {
     patterns: Vec<(RuleId, pattern::Pattern)>,
     literals: keywords::Literals,
     keys: keywords::Keys,
+    fields: Vec<(RuleId, Vec<String>, Vec<Format>)>,
     allow: Vec<IpNet>,
     keyed: Option<Pseudonymizer>,
 }
@@ -151,7 +166,7 @@ impl Engine {
             if i >= 63 { Err(EngineError::TooManyCategories) } else { Ok(1 << i) }
         };
         let mut carries = Vec::with_capacity(rules.len());
-        let (mut builtin, mut patterns) = (Vec::new(), Vec::new());
+        let (mut builtin, mut patterns, mut fields) = (Vec::new(), Vec::new(), Vec::new());
         let (mut exact, mut folded, mut keys) = (Vec::new(), Vec::new(), Vec::new());
         for (i, rule) in rules.iter().enumerate() {
             let id = i as RuleId;
@@ -174,6 +189,7 @@ impl Engine {
                     into.extend(literals.iter().map(|l| (id, l.clone())));
                 }
                 Detector::Keys(k) => keys.extend(k.iter().map(|k| (id, k.clone()))),
+                Detector::Field { fields: names, formats } => fields.push((id, names.clone(), formats.clone())),
                 d => builtin.push((id, d.clone())),
             }
         }
@@ -185,6 +201,7 @@ impl Engine {
             category_names,
             builtin,
             patterns,
+            fields,
             allow,
             keyed,
         })
@@ -199,10 +216,57 @@ impl Engine {
         &self.category_names
     }
 
-    /// Runs every detector over `region` and leaves merged spans in `scratch`; true if any.
-    pub fn find(&self, region: &[u8], scratch: &mut Scratch) -> bool {
+    /// True if some rule targets named fields in lines of `format`.
+    pub fn has_field_rules(&self, format: Format) -> bool {
+        self.fields.iter().any(|(_, _, formats)| formats.is_empty() || formats.contains(&format))
+    }
+
+    /// The first rule (in priority order) that targets a field, by name, in `format`.
+    pub fn field_rule(&self, format: Format, is_named: impl Fn(&str) -> bool) -> Option<RuleId> {
+        self.fields
+            .iter()
+            .find(|(_, names, formats)| {
+                (formats.is_empty() || formats.contains(&format)) && names.iter().any(|n| is_named(n))
+            })
+            .map(|(id, _, _)| *id)
+    }
+
+    /// The action of a rule.
+    pub fn action(&self, rule: RuleId) -> &Action {
+        &self.rules[usize::from(rule)].action
+    }
+
+    /// Counts a value that `rule` removed without rendering (a dropped JSON member).
+    pub fn count(&self, rule: RuleId, counters: &mut Counters) {
+        if counters.per_rule.len() < self.rules.len() {
+            counters.per_rule.resize(self.rules.len(), 0);
+        }
+        counters.per_rule[usize::from(rule)] += 1;
+    }
+
+    /// A span for a whole field value found by `rule`: an address if the value is one (so that
+    /// truncation and address pseudonyms apply), else a plain value.
+    pub fn field_span(&self, region: &[u8], start: usize, end: usize, rule: RuleId, positional: bool) -> Span {
+        let value = &region[start..end];
+        let ip = std::str::from_utf8(value).ok().and_then(|v| {
+            let v = v.trim_start_matches('[');
+            let v = v.split_once(']').map_or(v, |(a, _)| a);
+            v.parse::<IpAddr>().ok().or_else(|| v.rsplit_once(':').and_then(|(a, _)| a.parse().ok()))
+        });
+        let found = match ip {
+            Some(addr) => Found::Ip(addr),
+            None if positional => Found::Slot,
+            None => Found::Other,
+        };
+        Span::new(start, end, rule, found)
+    }
+
+    /// Runs every detector over `region`, adds `seeds` (spans the caller found, such as named
+    /// fields), and leaves the merged spans in `scratch`; true if there are any.
+    pub fn find(&self, region: &[u8], seeds: &[Span], scratch: &mut Scratch) -> bool {
         let spans = &mut scratch.spans;
         spans.clear();
+        spans.extend_from_slice(seeds);
         for (id, d) in &self.builtin {
             match d {
                 Detector::Ipv4 => ipv4::find(region, *id, spans),
@@ -253,8 +317,11 @@ impl Engine {
                     write_truncated(addr, *v4_prefix, *v6_prefix, out);
                 }
                 // Which octets are the network is unknown inside a host name: keep none.
-                (Action::Truncate { .. }, Found::HostIp(addr)) => write_truncated(addr, 0, 0, out),
-                (Action::Truncate { .. }, Found::Other) => unreachable!("checked in Engine::new"),
+                (Action::Truncate { .. }, Found::HostIp(_)) => zero_numbers(value, out),
+                // A field rule that truncates, on a value that is not an address: fail closed.
+                (Action::Truncate { .. }, Found::Other | Found::Slot) => {
+                    out.extend_from_slice(rule.replacement.as_bytes())
+                }
                 (Action::Hash, found) => {
                     let keyed = self.keyed.as_ref().expect("checked in Engine::new");
                     match found {
@@ -262,7 +329,7 @@ impl Engine {
                             let digest = scratch.cache.ip_digest(keyed, addr);
                             anonymize::write_token(anonymize::ip_token_prefix(addr), &digest, out);
                         }
-                        Found::Other => {
+                        Found::Other | Found::Slot => {
                             scratch.norm.clear();
                             if matches!(rule.detector, Detector::Email) {
                                 email::normalize(value, &mut scratch.norm);
@@ -277,6 +344,8 @@ impl Engine {
                 (Action::Mask { keep_last }, _) => mask(value, *keep_last, out),
                 (Action::Redact, _) => out.extend_from_slice(rule.replacement.as_bytes()),
                 (Action::Keep, _) => out.extend_from_slice(value),
+                (Action::Drop, Found::Slot) => out.push(b'-'),
+                (Action::Drop, _) => {}
             }
         }
         out.extend_from_slice(&region[at..]);
@@ -302,6 +371,23 @@ fn write_truncated(addr: IpAddr, v4_prefix: u8, v6_prefix: u8, out: &mut Vec<u8>
                 let _ = write!(out, "{}", anonymize::truncate_v6(v6, v6_prefix));
             }
         },
+    }
+}
+
+/// Writes `value` with every run of digits replaced by one `0`, keeping the separators:
+/// `129.206.196.21` -> `0.0.0.0`, `203-0-113-9` -> `0-0-0-0`.
+fn zero_numbers(value: &[u8], out: &mut Vec<u8>) {
+    let mut in_digits = false;
+    for &c in value {
+        if c.is_ascii_digit() {
+            if !in_digits {
+                out.push(b'0');
+            }
+            in_digits = true;
+        } else {
+            out.push(c);
+            in_digits = false;
+        }
     }
 }
 
@@ -390,7 +476,7 @@ mod tests {
         let mut s = Scratch::default();
         let mut c = Counters::default();
         let mut out = Vec::new();
-        e.find(line.as_bytes(), &mut s);
+        e.find(line.as_bytes(), &[], &mut s);
         let carried = e.render(line.as_bytes(), &mut s, &mut c, &mut out);
         (String::from_utf8(out).unwrap(), carried)
     }

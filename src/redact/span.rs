@@ -22,6 +22,8 @@ pub enum Found {
     Ip(IpAddr),
     /// An address written inside a host name, in unknown byte order: hidden whole.
     HostIp(IpAddr),
+    /// The value of a positional field (access log, syslog header): dropping it leaves `-`.
+    Slot,
     Other,
 }
 

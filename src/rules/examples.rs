@@ -8,7 +8,7 @@
 
 use super::{IpMode, Origin, RuleError, Ruleset, Source, model};
 use crate::anonymize::Pseudonymizer;
-use crate::process::{LineScratch, Processor, Stats};
+use crate::process::{LineScratch, Options, Processor, Stats};
 use crate::retention::{format_duration, parse_duration};
 use toml::Spanned;
 
@@ -80,7 +80,7 @@ fn strip_tag(line: &str) -> String {
 fn check(set: &Ruleset, ex: &Example) -> Result<Vec<String>, String> {
     let key = Pseudonymizer::new(EXAMPLE_KEY).expect("example key is long enough");
     let engine = set.engine(ex.ip_mode, Some(key)).map_err(|e| format!("{}: {e}", ex.origin))?;
-    let processor = Processor::new(engine, &set.retention);
+    let processor = Processor::new(engine, &set.retention, Options::default());
     let mut out = Vec::new();
     let period = processor.line(
         ex.input.as_bytes(),

@@ -11,6 +11,7 @@ pub mod examples;
 pub mod model;
 
 use crate::anonymize::Pseudonymizer;
+use crate::format::Format;
 use crate::redact::{self, Action, Detector, Engine, Rule};
 use crate::retention::{Retention, parse_duration};
 use ipnet::IpNet;
@@ -181,7 +182,7 @@ impl Ruleset {
                     IpMode::Truncate => truncate,
                     IpMode::Hash => Action::Hash,
                 };
-            } else if rule.detector.finds_ips() {
+            } else if matches!(rule.detector, Detector::Ipv4 | Detector::Ipv6) {
                 if let Action::Truncate { .. } = rule.action {
                     rule.action = truncate;
                 }
@@ -232,6 +233,7 @@ fn load_rule(src: &Source, entry: &Spanned<model::RuleEntry>) -> Result<LoadedRu
     }
     let kind = *e.detector.get_ref();
     let is_ip = matches!(kind, DetectorName::Ipv4 | DetectorName::Ipv6);
+    let may_truncate = is_ip || kind == DetectorName::Field;
     // Keys that belong to one detector only.
     let only = |present: bool, key: &str, for_what: &str, allowed: bool| -> Result<(), RuleError> {
         if present && !allowed {
@@ -244,6 +246,8 @@ fn load_rule(src: &Source, entry: &Spanned<model::RuleEntry>) -> Result<LoadedRu
     only(e.literals.is_some(), "literals", "literal rules", kind == DetectorName::Literal)?;
     only(e.case_insensitive.is_some(), "case_insensitive", "literal rules", kind == DetectorName::Literal)?;
     only(e.keys.is_some(), "keys", "keys rules", kind == DetectorName::Keys)?;
+    only(e.fields.is_some(), "fields", "field rules", kind == DetectorName::Field)?;
+    only(e.formats.is_some(), "formats", "field rules", kind == DetectorName::Field)?;
     only(e.prefix.is_some(), "prefix", "ipv4 and ipv6 rules", is_ip)?;
 
     let detector = match kind {
@@ -290,6 +294,29 @@ fn load_rule(src: &Source, entry: &Spanned<model::RuleEntry>) -> Result<LoadedRu
             }
             Detector::Keys(k.get_ref().clone())
         }
+        DetectorName::Field => {
+            let f = e
+                .fields
+                .as_ref()
+                .ok_or_else(|| at(entry.span(), format!("rule '{name}': field rules need `fields`")))?;
+            if f.get_ref().is_empty() || f.get_ref().iter().any(String::is_empty) {
+                return Err(at(
+                    f.span(),
+                    format!("rule '{name}': `fields` must be a non-empty list of non-empty names"),
+                ));
+            }
+            let mut formats = Vec::new();
+            if let Some(list) = &e.formats {
+                for n in list.get_ref() {
+                    let known = Format::ALL.map(Format::name).join(", ");
+                    let format = Format::from_name(n).ok_or_else(|| {
+                        at(list.span(), format!("rule '{name}': unknown format '{n}' (known: {known})"))
+                    })?;
+                    formats.push(format);
+                }
+            }
+            Detector::Field { fields: f.get_ref().clone(), formats }
+        }
     };
 
     let max_prefix = if kind == DetectorName::Ipv4 { 32 } else { 128 };
@@ -298,7 +325,7 @@ fn load_rule(src: &Source, entry: &Spanned<model::RuleEntry>) -> Result<LoadedRu
             .ok()
             .filter(|v| *v <= max_prefix)
             .ok_or_else(|| at(p.span(), format!("rule '{name}': prefix must be 0-{max_prefix}")))?,
-        None if kind == DetectorName::Ipv4 => 24,
+        None if kind != DetectorName::Ipv6 => 24,
         None => 48,
     };
     let keep_last = match &e.keep_last {
@@ -311,14 +338,15 @@ fn load_rule(src: &Source, entry: &Spanned<model::RuleEntry>) -> Result<LoadedRu
         None => {
             return Err(at(entry.span(), format!("rule '{name}': `action` is required (hash, mask, redact or keep)")));
         }
-        Some((ActionName::Truncate, span)) if !is_ip => {
-            return Err(at(span, format!("rule '{name}': truncate applies to ipv4 and ipv6 rules only")));
+        Some((ActionName::Truncate, span)) if !may_truncate => {
+            return Err(at(span, format!("rule '{name}': truncate applies to ipv4, ipv6 and field rules only")));
         }
         Some((ActionName::Truncate, _)) => Action::Truncate { v4_prefix: 24, v6_prefix: 48 },
         Some((ActionName::Hash, _)) => Action::Hash,
         Some((ActionName::Mask, _)) => Action::Mask { keep_last },
         Some((ActionName::Redact, _)) => Action::Redact,
         Some((ActionName::Keep, _)) => Action::Keep,
+        Some((ActionName::Drop, _)) => Action::Drop,
     };
     if e.keep_last.is_some() && !matches!(action, Action::Mask { .. }) {
         return Err(at(entry.span(), format!("rule '{name}': `keep_last` is only for the mask action")));
@@ -355,7 +383,7 @@ mod tests {
     fn default_rules_load() {
         let set = Ruleset::load(&[Source::builtin_default()]).unwrap();
         let names: Vec<_> = set.rules.iter().map(|r| r.rule.name.as_str()).collect();
-        assert_eq!(names, ["email", "card", "ipv4", "ipv6"]);
+        assert_eq!(names, ["email", "card", "remote-user", "unix-user", "user-keys", "ipv4", "ipv6"]);
         assert_eq!(set.retention.default, 30 * 86_400);
         assert_eq!(set.retention.category("pseudonymous"), Some(14 * 86_400));
         assert!(!set.examples.is_empty());
@@ -392,7 +420,8 @@ mod tests {
         let set = Ruleset::load(&[Source::builtin_default()]).unwrap();
         let key = Pseudonymizer::new(&[7; 32]).unwrap();
         let e = set.engine(Some(IpMode::Hash), Some(key)).unwrap();
-        assert_eq!(e.rules()[2].action, Action::Hash);
+        let ipv4 = e.rules().iter().find(|r| r.name == "ipv4").unwrap();
+        assert_eq!(ipv4.action, Action::Hash);
         assert!(set.engine(Some(IpMode::Hash), None).unwrap_err().contains("no key"));
         let pinned = load("[[rule]]\nname = \"v4\"\ndetector = \"ipv4\"\naction = \"truncate\"\n").unwrap();
         assert!(pinned.engine(Some(IpMode::Hash), None).unwrap_err().contains("contradicts --ip-mode"));

@@ -42,6 +42,7 @@ pub enum DetectorName {
     Regex,
     Literal,
     Keys,
+    Field,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -52,6 +53,7 @@ pub enum ActionName {
     Mask,
     Redact,
     Keep,
+    Drop,
 }
 
 #[derive(Debug, Deserialize)]
@@ -69,6 +71,8 @@ pub struct RuleEntry {
     pub literals: Option<Spanned<Vec<String>>>,
     pub case_insensitive: Option<Spanned<bool>>,
     pub keys: Option<Spanned<Vec<String>>>,
+    pub fields: Option<Spanned<Vec<String>>>,
+    pub formats: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

@@ -1,6 +1,4 @@
-//! Integration tests: the real `loganon` binary, driven through its external contract.
-//!
-//! Index:
+//! The external contract, test by test:
 //! - real logs (`../shared/data`): no IP or email survives, both IP modes, line counts kept
 //! - the tag: text suffix, JSON member, retention by carried category, clamped future times
 //! - IP modes: truncation forms, pseudonyms stable across forms, processes and keys
@@ -10,56 +8,12 @@
 //! - streaming: threads do not change output, live-pipe latency, closed stdout, long lines
 //! - `loganon rules test`, and the README's rule example
 
-use assert_cmd::Command;
+use crate::util::*;
 use regex::Regex;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-const NOW: &str = "2026-11-22T12:00:00Z";
-
-fn loganon() -> Command {
-    Command::cargo_bin("loganon").unwrap()
-}
-
-/// Runs loganon with `args` on `input`; returns (stdout, stderr, exit code).
-fn run(args: &[&str], input: &[u8]) -> (String, String, i32) {
-    let out = loganon().args(args).write_stdin(input.to_vec()).output().unwrap();
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code().unwrap_or(-1),
-    )
-}
-
-fn ok(args: &[&str], input: &str) -> String {
-    let (out, err, code) = run(args, input.as_bytes());
-    assert_eq!(code, 0, "stderr: {err}");
-    out
-}
-
-fn key_file(dir: &tempfile::TempDir, name: &str, key: &[u8]) -> String {
-    let p = dir.path().join(name);
-    std::fs::write(&p, key).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
-    p.display().to_string()
-}
-
-fn shared_data() -> Option<Vec<PathBuf>> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .ok()?
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "log"))
-        .collect();
-    files.sort();
-    Some(files)
-}
 
 // ---------------------------------------------------------------------------------------------
 // Real logs
