@@ -1,10 +1,13 @@
-//! Literal and key=value finders: every literal and every key of every rule in one Aho-Corasick
-//! automaton each, so that a ruleset with fifty keywords still makes one pass over a line.
+//! Literal and key=value finders.
 //!
-//! Literal rules redact the literal itself (a hostname, a customer name). Key rules redact the
-//! value after a key: `password=hunter2`, `token: abc`, `"api_key":"abc"`, matched
-//! ASCII-case-insensitively and only where the key starts a word (so `password` does not fire
-//! inside `mypassword`). A value is either quoted (to the closing quote, backslash escapes
+//! Literal rules redact the literal itself (a hostname, a customer name): every literal of every
+//! rule goes into one Aho-Corasick automaton (one per case setting), so fifty literals still make
+//! one pass over a line. Key rules redact the value after a key: `password=hunter2`,
+//! `token: abc`, `"api_key":"abc"`, matched ASCII-case-insensitively and only as a whole word
+//! (`password` does not fire inside `mypassword`). Keys are found from their separator instead:
+//! `memchr2` over `=` and `:`, then the word before it is looked up. A case-insensitive automaton
+//! over the keys was measured first and cost a fifth of the whole run on an access log, because
+//! case folding defeats its prefilter and the automaton then walks every byte. A value is either quoted (to the closing quote, backslash escapes
 //! honoured) or bare (to the next space, `&`, `;`, `,` or quote), which covers query strings,
 //! logfmt, headers and JSON.
 
@@ -54,10 +57,14 @@ impl Literals {
     }
 }
 
-/// All key rules: keys are matched case-insensitively.
+/// All key rules: keys (lower-cased) with the rule that owns each, first rule first.
 #[derive(Clone, Debug, Default)]
 pub struct Keys {
-    keys: Option<Automaton>,
+    keys: Vec<(Vec<u8>, RuleId)>,
+}
+
+fn is_key_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
 }
 
 /// The value after a key ending at `at`, if a separator follows: `=`, `:` (with optional
@@ -100,18 +107,21 @@ fn value_after(b: &[u8], at: usize) -> Option<(usize, usize)> {
 
 impl Keys {
     pub fn new(keys: &[(RuleId, String)]) -> Self {
-        Self { keys: Automaton::build(keys, true) }
+        Self { keys: keys.iter().map(|(r, k)| (k.to_ascii_lowercase().into_bytes(), *r)).collect() }
     }
 
     pub fn find(&self, b: &[u8], out: &mut Vec<Span>) {
-        let Some(a) = &self.keys else { return };
-        for m in a.ac.find_iter(b) {
-            let starts_word = m.start() == 0 || !b[m.start() - 1].is_ascii_alphanumeric() && b[m.start() - 1] != b'_';
-            if !starts_word {
-                continue;
-            }
-            if let Some((start, end)) = value_after(b, m.end()) {
-                out.push(Span::new(start, end, a.owners[m.pattern().as_usize()], Found::Other));
+        if self.keys.is_empty() {
+            return;
+        }
+        for sep in memchr::memchr2_iter(b'=', b':', b) {
+            // JSON writes the key in quotes: `"key":`.
+            let key_end = if sep > 0 && b[sep - 1] == b'"' && b[sep] == b':' { sep - 1 } else { sep };
+            let key_start = b[..key_end].iter().rposition(|&c| !is_key_byte(c)).map_or(0, |i| i + 1);
+            let key = &b[key_start..key_end];
+            let Some(&(_, rule)) = self.keys.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)) else { continue };
+            if let Some((start, end)) = value_after(b, key_end) {
+                out.push(Span::new(start, end, rule, Found::Other));
             }
         }
     }
