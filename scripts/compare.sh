@@ -72,7 +72,7 @@ python3 "$script_dir/gencorpus.py" --size "$size_arg" --seed "$seed" --kind "$ki
     || die "gencorpus.py failed"
 t1=$(now_s)
 cat "$corpus" > /dev/null   # warm the page cache
-head -c 32 /dev/urandom > "$key"
+(umask 077 && head -c 32 /dev/urandom > "$key")   # private, as loganon expects
 bytes=$(wc -c < "$corpus")
 lines=$(wc -l < "$corpus")
 (( bytes > 0 )) || die "empty corpus (size '$size_arg')"

@@ -35,6 +35,7 @@ written in large chunks. 1 GiB takes a few seconds.
 
 import argparse
 import datetime as _dt
+import itertools
 import json
 import os
 import random
@@ -105,8 +106,8 @@ class Gen:
         self.clients4 = [self.ipv4_doc() if rng.random() < 0.33 else self.ipv4_public()
                          for _ in range(3000)]
         self.clients6 = [self.ipv6() for _ in range(150)]
-        self.weights4 = [1.0 / (i + 1) ** 0.8 for i in range(len(self.clients4))]
-        self.weights6 = [1.0 / (i + 1) ** 0.8 for i in range(len(self.clients6))]
+        self.cum4 = list(itertools.accumulate(1.0 / (i + 1) ** 0.8 for i in range(len(self.clients4))))
+        self.cum6 = list(itertools.accumulate(1.0 / (i + 1) ** 0.8 for i in range(len(self.clients6))))
 
     # ---- addresses -------------------------------------------------------
 
@@ -157,8 +158,8 @@ class Gen:
 
     def client(self):
         if self.r.random() < 0.03:
-            return self.r.choices(self.clients6, weights=self.weights6)[0]
-        return self.r.choices(self.clients4, weights=self.weights4)[0]
+            return self.r.choices(self.clients6, cum_weights=self.cum6)[0]
+        return self.r.choices(self.clients4, cum_weights=self.cum4)[0]
 
     def xff(self):
         r = self.r
