@@ -61,6 +61,9 @@ impl Literals {
 #[derive(Clone, Debug, Default)]
 pub struct Keys {
     keys: Vec<(Vec<u8>, RuleId)>,
+    /// Bit `n` set if some key is `n` bytes long (keys of 64 bytes or more set bit 63): most
+    /// separators are preceded by a word of a length no key has, and are dismissed on that.
+    lengths: u64,
 }
 
 fn is_key_byte(c: u8) -> bool {
@@ -107,7 +110,9 @@ fn value_after(b: &[u8], at: usize) -> Option<(usize, usize)> {
 
 impl Keys {
     pub fn new(keys: &[(RuleId, String)]) -> Self {
-        Self { keys: keys.iter().map(|(r, k)| (k.to_ascii_lowercase().into_bytes(), *r)).collect() }
+        let keys: Vec<_> = keys.iter().map(|(r, k)| (k.to_ascii_lowercase().into_bytes(), *r)).collect();
+        let lengths = keys.iter().fold(0, |m, (k, _)| m | 1 << k.len().min(63));
+        Self { keys, lengths }
     }
 
     pub fn find(&self, b: &[u8], out: &mut Vec<Span>) {
@@ -119,6 +124,9 @@ impl Keys {
             let key_end = if sep > 0 && b[sep - 1] == b'"' && b[sep] == b':' { sep - 1 } else { sep };
             let key_start = b[..key_end].iter().rposition(|&c| !is_key_byte(c)).map_or(0, |i| i + 1);
             let key = &b[key_start..key_end];
+            if self.lengths & 1 << key.len().min(63) == 0 {
+                continue;
+            }
             let Some(&(_, rule)) = self.keys.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)) else { continue };
             if let Some((start, end)) = value_after(b, key_end) {
                 out.push(Span::new(start, end, rule, Found::Other));
