@@ -164,7 +164,7 @@ impl Processor {
         } else if cut {
             stats.cut_lines += 1;
             let kept = safe_prefix(body);
-            let carried = self.region(kept, &[], s, stats, out);
+            let carried = self.region(kept, Format::Text, &[], s, stats, out);
             out.extend_from_slice(CUT_MARK);
             (carried, format::text_event_time(kept, Format::Text, &[], now))
         } else {
@@ -178,7 +178,7 @@ impl Processor {
             };
             self.field_seeds(body, format, s);
             let seeds = std::mem::take(&mut s.seeds);
-            let carried = self.region(body, &seeds, s, stats, out);
+            let carried = self.region(body, format, &seeds, s, stats, out);
             s.seeds = seeds;
             (carried, format::text_event_time(body, format, &s.fields, now))
         };
@@ -247,8 +247,16 @@ impl Processor {
     }
 
     /// Redacts one region into `out`; returns the categories it still carries.
-    fn region(&self, region: &[u8], seeds: &[Span], s: &mut LineScratch, stats: &mut Stats, out: &mut Vec<u8>) -> u64 {
-        if self.engine.find(region, seeds, &mut s.redact) {
+    fn region(
+        &self,
+        region: &[u8],
+        format: Format,
+        seeds: &[Span],
+        s: &mut LineScratch,
+        stats: &mut Stats,
+        out: &mut Vec<u8>,
+    ) -> u64 {
+        if self.engine.find(region, format, seeds, &mut s.redact) {
             self.engine.render(region, &mut s.redact, &mut stats.redactions, out)
         } else {
             out.extend_from_slice(region);
@@ -266,7 +274,7 @@ impl Processor {
         rendered: &mut Vec<u8>,
     ) -> Option<u64> {
         let seeds = seed.as_slice();
-        if !self.engine.find(text, seeds, redact) {
+        if !self.engine.find(text, Format::Json, seeds, redact) {
             return None;
         }
         rendered.clear();

@@ -38,6 +38,11 @@ impl Format {
         }
     }
 
+    /// This format's bit in a set of formats (`u8`).
+    pub fn bit(self) -> u8 {
+        1 << self as u8
+    }
+
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|f| f.name() == name)
     }

@@ -39,18 +39,15 @@ pub enum Detector {
     },
     Keys(Vec<String>),
     /// Named fields of structured formats (`remote_user`, logfmt `user`, JSON `user.email`),
-    /// whatever their value; `formats` empty means every format that has such a field. Field
-    /// spans are found by the caller, which knows the format, and passed in as seeds.
-    Field {
-        fields: Vec<String>,
-        formats: Vec<Format>,
-    },
+    /// whatever their value. Field spans are found by the caller, which knows the format, and
+    /// passed in as seeds.
+    Field(Vec<String>),
 }
 
 impl Detector {
     /// True for detectors whose finds may be IP addresses (and so may be truncated).
     pub fn finds_ips(&self) -> bool {
-        matches!(self, Detector::Ipv4 | Detector::Ipv6 | Detector::Field { .. })
+        matches!(self, Detector::Ipv4 | Detector::Ipv6 | Detector::Field(_))
     }
 }
 
@@ -83,6 +80,44 @@ pub struct Rule {
     pub replacement: String,
     /// Token prefix for `Hash` on non-IP values.
     pub token_prefix: String,
+    /// Formats whose lines the rule applies to; empty means all.
+    pub formats: Vec<Format>,
+}
+
+impl Rule {
+    fn scope(&self) -> u8 {
+        if self.formats.is_empty() { u8::MAX } else { self.formats.iter().fold(0, |m, f| m | f.bit()) }
+    }
+}
+
+/// Byte classes for the short-region gate: a detector is skipped when its trigger bytes are
+/// absent. JSON lines are scanned string by string, and most strings are short and clean.
+const DIGIT: u8 = 1;
+const DOT: u8 = 2;
+const COLON: u8 = 4;
+const AT: u8 = 8; // `@` and `%` (the start of `%40`)
+const EQUALS: u8 = 16;
+const DASH: u8 = 32;
+const CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut d = b'0';
+    while d <= b'9' {
+        t[d as usize] = DIGIT;
+        d += 1;
+    }
+    t[b'.' as usize] = DOT;
+    t[b':' as usize] = COLON;
+    t[b'@' as usize] = AT;
+    t[b'%' as usize] = AT;
+    t[b'=' as usize] = EQUALS;
+    t[b'-' as usize] = DASH;
+    t
+};
+/// Regions up to this long are gated; on longer ones the gate costs more than it saves.
+const GATED: usize = 128;
+
+fn byte_classes(region: &[u8]) -> u8 {
+    region.iter().fold(0, |c, &b| c | CLASSES[usize::from(b)])
 }
 
 /// Why a set of rules cannot make an engine.
@@ -142,7 +177,11 @@ pub struct Engine {
     patterns: Vec<(RuleId, pattern::Pattern)>,
     literals: keywords::Literals,
     keys: keywords::Keys,
-    fields: Vec<(RuleId, Vec<String>, Vec<Format>)>,
+    fields: Vec<(RuleId, Vec<String>)>,
+    /// Format bits each rule applies to, by rule index.
+    scope: Vec<u8>,
+    /// True if some literal or key rule is limited to some formats (their finds are filtered).
+    scoped_shared: bool,
     allow: Vec<IpNet>,
     keyed: Option<Pseudonymizer>,
 }
@@ -188,11 +227,17 @@ impl Engine {
                     into.extend(literals.iter().map(|l| (id, l.clone())));
                 }
                 Detector::Keys(k) => keys.extend(k.iter().map(|k| (id, k.clone()))),
-                Detector::Field { fields: names, formats } => fields.push((id, names.clone(), formats.clone())),
+                Detector::Field(names) => fields.push((id, names.clone())),
                 d => builtin.push((id, d.clone())),
             }
         }
+        let scope: Vec<u8> = rules.iter().map(Rule::scope).collect();
+        let scoped_shared = rules
+            .iter()
+            .any(|r| !r.formats.is_empty() && matches!(r.detector, Detector::Literals { .. } | Detector::Keys(_)));
         Ok(Self {
+            scope,
+            scoped_shared,
             literals: keywords::Literals::new(&exact, &folded),
             keys: keywords::Keys::new(&keys),
             rules,
@@ -217,17 +262,19 @@ impl Engine {
 
     /// True if some rule targets named fields in lines of `format`.
     pub fn has_field_rules(&self, format: Format) -> bool {
-        self.fields.iter().any(|(_, _, formats)| formats.is_empty() || formats.contains(&format))
+        self.fields.iter().any(|(id, _)| self.in_scope(*id, format))
+    }
+
+    fn in_scope(&self, rule: RuleId, format: Format) -> bool {
+        self.scope[usize::from(rule)] & format.bit() != 0
     }
 
     /// The first rule (in priority order) that targets a field, by name, in `format`.
     pub fn field_rule(&self, format: Format, is_named: impl Fn(&str) -> bool) -> Option<RuleId> {
         self.fields
             .iter()
-            .find(|(_, names, formats)| {
-                (formats.is_empty() || formats.contains(&format)) && names.iter().any(|n| is_named(n))
-            })
-            .map(|(id, _, _)| *id)
+            .find(|(id, names)| self.in_scope(*id, format) && names.iter().any(|n| is_named(n)))
+            .map(|(id, _)| *id)
     }
 
     /// The action of a rule.
@@ -260,26 +307,44 @@ impl Engine {
         Span::new(start, end, rule, found)
     }
 
-    /// Runs every detector over `region`, adds `seeds` (spans the caller found, such as named
-    /// fields), and leaves the merged spans in `scratch`; true if there are any.
-    pub fn find(&self, region: &[u8], seeds: &[Span], scratch: &mut Scratch) -> bool {
+    /// Runs every detector that applies to `format` over `region`, adds `seeds` (spans the
+    /// caller found, such as named fields), and leaves the merged spans in `scratch`; true if
+    /// there are any.
+    pub fn find(&self, region: &[u8], format: Format, seeds: &[Span], scratch: &mut Scratch) -> bool {
         let spans = &mut scratch.spans;
         spans.clear();
         spans.extend_from_slice(seeds);
+        let classes = if region.len() <= GATED { byte_classes(region) } else { u8::MAX };
         for (id, d) in &self.builtin {
+            if !self.in_scope(*id, format) {
+                continue;
+            }
             match d {
-                Detector::Ipv4 => ipv4::find(region, *id, spans),
-                Detector::Ipv6 => ipv6::find(region, *id, spans),
-                Detector::Email => email::find(region, *id, spans),
-                Detector::Card => card::find(region, *id, spans, &mut scratch.groups),
-                _ => unreachable!("custom detectors are kept apart"),
+                Detector::Ipv4 if classes & DIGIT != 0 && classes & (DOT | DASH) != 0 => ipv4::find(region, *id, spans),
+                Detector::Ipv6 if classes & COLON != 0 => ipv6::find(region, *id, spans),
+                Detector::Email if classes & AT != 0 => email::find(region, *id, spans),
+                Detector::Card if classes & DIGIT != 0 => card::find(region, *id, spans, &mut scratch.groups),
+                _ => {}
             }
         }
         for (id, p) in &self.patterns {
-            p.find(region, *id, spans);
+            if self.in_scope(*id, format) {
+                p.find(region, *id, spans);
+            }
         }
+        let before = spans.len();
         self.literals.find(region, spans);
-        self.keys.find(region, spans);
+        if classes & (EQUALS | COLON) != 0 {
+            self.keys.find(region, spans);
+        }
+        if self.scoped_shared {
+            let scope = &self.scope;
+            let mut i = 0;
+            spans.retain(|s| {
+                i += 1;
+                i <= before || scope[usize::from(s.rule)] & format.bit() != 0
+            });
+        }
         span::merge(spans);
         !spans.is_empty()
     }
@@ -493,6 +558,7 @@ mod tests {
             category: name.into(),
             replacement: format!("[{}]", name.to_uppercase()),
             token_prefix: name.into(),
+            formats: Vec::new(),
         }
     }
 
@@ -516,7 +582,7 @@ mod tests {
         let mut s = Scratch::default();
         let mut c = Counters::default();
         let mut out = Vec::new();
-        e.find(line.as_bytes(), &[], &mut s);
+        e.find(line.as_bytes(), Format::Text, &[], &mut s);
         let carried = e.render(line.as_bytes(), &mut s, &mut c, &mut out);
         (String::from_utf8(out).unwrap(), carried)
     }
@@ -566,11 +632,21 @@ mod tests {
 
     #[test]
     fn ipv6_text_matches_the_standard_library() {
-        let mut samples: Vec<std::net::Ipv6Addr> =
-            ["::", "::1", "1::", "2001:db8::", "2001:db8:0:1:0:0:0:1", "1:0:0:2:0:0:0:3", "1:2:3:4:5:6:7:8", "0:1::", "ffff::ffff:0:0", "1:0:1:0:1:0:1:0"]
-                .iter()
-                .map(|s| s.parse().unwrap())
-                .collect();
+        let mut samples: Vec<std::net::Ipv6Addr> = [
+            "::",
+            "::1",
+            "1::",
+            "2001:db8::",
+            "2001:db8:0:1:0:0:0:1",
+            "1:0:0:2:0:0:0:3",
+            "1:2:3:4:5:6:7:8",
+            "0:1::",
+            "ffff::ffff:0:0",
+            "1:0:1:0:1:0:1:0",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
         let mut x: u128 = 0x2001_0db8_0000_0000_0000_0000_0000_0001;
         for _ in 0..5000 {
             x = x.wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835).wrapping_add(1);

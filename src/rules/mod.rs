@@ -247,7 +247,6 @@ fn load_rule(src: &Source, entry: &Spanned<model::RuleEntry>) -> Result<LoadedRu
     only(e.case_insensitive.is_some(), "case_insensitive", "literal rules", kind == DetectorName::Literal)?;
     only(e.keys.is_some(), "keys", "keys rules", kind == DetectorName::Keys)?;
     only(e.fields.is_some(), "fields", "field rules", kind == DetectorName::Field)?;
-    only(e.formats.is_some(), "formats", "field rules", kind == DetectorName::Field)?;
     only(e.prefix.is_some(), "prefix", "ipv4 and ipv6 rules", is_ip)?;
 
     let detector = match kind {
@@ -305,17 +304,7 @@ fn load_rule(src: &Source, entry: &Spanned<model::RuleEntry>) -> Result<LoadedRu
                     format!("rule '{name}': `fields` must be a non-empty list of non-empty names"),
                 ));
             }
-            let mut formats = Vec::new();
-            if let Some(list) = &e.formats {
-                for n in list.get_ref() {
-                    let known = Format::ALL.map(Format::name).join(", ");
-                    let format = Format::from_name(n).ok_or_else(|| {
-                        at(list.span(), format!("rule '{name}': unknown format '{n}' (known: {known})"))
-                    })?;
-                    formats.push(format);
-                }
-            }
-            Detector::Field { fields: f.get_ref().clone(), formats }
+            Detector::Field(f.get_ref().clone())
         }
     };
 
@@ -359,7 +348,17 @@ fn load_rule(src: &Source, entry: &Spanned<model::RuleEntry>) -> Result<LoadedRu
         Some(t) => t.get_ref().clone(),
         None => default_token,
     };
+    let mut formats = Vec::new();
+    if let Some(list) = &e.formats {
+        for n in list.get_ref() {
+            let known = Format::ALL.map(Format::name).join(", ");
+            let format = Format::from_name(n)
+                .ok_or_else(|| at(list.span(), format!("rule '{name}': unknown format '{n}' (known: {known})")))?;
+            formats.push(format);
+        }
+    }
     let rule = Rule {
+        formats,
         replacement: e.replacement.clone().unwrap_or_else(|| format!("[{}]", name.to_ascii_uppercase())),
         category: e.category.clone().unwrap_or_else(|| name.clone()),
         name,
@@ -383,7 +382,7 @@ mod tests {
     fn default_rules_load() {
         let set = Ruleset::load(&[Source::builtin_default()]).unwrap();
         let names: Vec<_> = set.rules.iter().map(|r| r.rule.name.as_str()).collect();
-        assert_eq!(names, ["email", "card", "remote-user", "unix-user", "user-keys", "ipv4", "ipv6"]);
+        assert_eq!(names, ["email", "card", "remote-user", "unix-user", "json-user", "user-keys", "ipv4", "ipv6"]);
         assert_eq!(set.retention.default, 30 * 86_400);
         assert_eq!(set.retention.category("pseudonymous"), Some(14 * 86_400));
         assert!(!set.examples.is_empty());
