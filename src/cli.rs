@@ -84,6 +84,15 @@ pub struct RunArgs {
     #[arg(long)]
     pub tag_retention: bool,
 
+    /// Write every finding (line, byte range, rule, category, action; never the value) as JSON
+    /// lines to FILE, then a summary line.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    /// Find and report, but write no log lines (needs --report or --stats).
+    #[arg(long)]
+    pub dry_run: bool,
+
     /// Print counts (lines, bytes, throughput, redactions per rule) to standard error at exit.
     #[arg(long)]
     pub stats: bool,

@@ -56,6 +56,10 @@ pub struct Config {
     pub inputs: Vec<Input>,
     pub clock: Clock,
     pub stats: bool,
+    /// Where `--report` goes.
+    pub report: Option<PathBuf>,
+    /// `--dry-run`: find and report, write no log lines.
+    pub dry_run: bool,
     /// Non-fatal findings to print before running (e.g. a key file others can read).
     pub warnings: Vec<String>,
 }
@@ -119,6 +123,9 @@ impl Config {
             Some(n) => n,
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
+        if args.dry_run && args.report.is_none() && !args.stats {
+            return Err(ConfigError::Usage("--dry-run writes no log lines: give --report FILE or --stats".into()));
+        }
         if args.max_line == 0 {
             return Err(ConfigError::Usage("--max-line must be at least 1".into()));
         }
@@ -152,12 +159,14 @@ impl Config {
             processor: Processor::new(
                 engine,
                 &ruleset.retention,
-                Options { format, tag_retention: args.tag_retention },
+                Options { format, tag_retention: args.tag_retention, report: args.report.is_some() },
             ),
             settings: Settings { threads, max_line: args.max_line },
             inputs,
             clock,
             stats: args.stats,
+            report: args.report,
+            dry_run: args.dry_run,
             warnings,
         })
     }

@@ -16,6 +16,7 @@
 //! - [`retention`]: expiry from event time and carried categories.
 //! - [`process`]: one line through format, redaction and tagging.
 //! - [`pipeline`]: reader -> workers -> ordered writer.
+//! - [`report`]: `--report` findings as JSON lines, without the values.
 //! - [`time`]: timestamp parsing and printing without allocation.
 
 pub mod anonymize;
@@ -26,6 +27,7 @@ pub mod framing;
 pub mod pipeline;
 pub mod process;
 pub mod redact;
+pub mod report;
 pub mod retention;
 pub mod rules;
 pub mod time;

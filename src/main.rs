@@ -5,10 +5,11 @@ use anyhow::Context;
 use clap::Parser;
 use loganon::cli::{Cli, Command, RulesCommand};
 use loganon::config::{self, Config, ConfigError, Input};
-use loganon::pipeline::{self, Ending};
+use loganon::pipeline::{self, Ending, Sinks};
 use loganon::process::Stats;
+use loganon::report::ReportWriter;
 use loganon::rules::examples;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -54,11 +55,21 @@ fn filter(args: loganon::cli::RunArgs) -> anyhow::Result<ExitCode> {
     }
     // Every input is opened before any output, so a typo in a path fails before a line is written.
     let sources = open(&config.inputs)?;
+    let report = match &config.report {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .map_err(|source| ConfigError::Io { path: path.display().to_string(), source })?;
+            Some(ReportWriter::new(Box::new(io::BufWriter::new(file)), &config.processor))
+        }
+        None => None,
+    };
+    let (mut stdout, mut nothing) = (io::stdout(), io::sink());
+    let out: &mut (dyn Write + Send) = if config.dry_run { &mut nothing } else { &mut stdout };
     let started = Instant::now();
     let clock = config.clock;
-    let (ending, stats) =
-        pipeline::run(&config.processor, sources, &mut io::stdout(), config.settings, &move || clock.now())
-            .context("I/O failure")?;
+    let sinks = Sinks { out, report };
+    let (ending, stats) = pipeline::run(&config.processor, sources, sinks, config.settings, &move || clock.now())
+        .context("I/O failure")?;
     if stats.cut_lines > 0 {
         eprintln!(
             "loganon: warning: {} line(s) longer than --max-line {} bytes were cut; their tails were dropped unread",

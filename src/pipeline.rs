@@ -14,7 +14,8 @@
 //! quietly; any other write error is returned.
 
 use crate::framing::{Batch, Framer};
-use crate::process::{LineScratch, Processor, Stats};
+use crate::process::{Finding, LineScratch, Processor, Stats};
+use crate::report::ReportWriter;
 use crossbeam_channel::{Receiver, Sender, bounded};
 use std::io::{self, ErrorKind, Read, Write};
 
@@ -34,19 +35,40 @@ pub struct Settings {
     pub max_line: usize,
 }
 
+/// Where results go: the anonymized lines, and the findings report if one was asked for.
+pub struct Sinks<'a> {
+    pub out: &'a mut (dyn Write + Send),
+    pub report: Option<ReportWriter<'a>>,
+}
+
 /// One batch's buffers, recycled.
 #[derive(Default)]
 struct Slot {
     input: Batch,
     output: Vec<u8>,
+    lines: u64,
+    findings: Vec<Finding>,
 }
 
 fn process_batch(p: &Processor, slot: &mut Slot, scratch: &mut LineScratch, stats: &mut Stats) {
     slot.output.clear();
+    slot.lines = 0;
     let now = slot.input.now;
     for (line, cut) in slot.input.lines() {
+        scratch.line_no = slot.lines;
         p.line(line, cut, now, scratch, stats, &mut slot.output);
+        slot.lines += 1;
     }
+    slot.findings.clear();
+    std::mem::swap(&mut slot.findings, &mut scratch.findings);
+}
+
+/// Writes a finished batch: its lines, then its findings. `false` if the output was closed.
+fn deliver(sinks: &mut Sinks, slot: &Slot) -> io::Result<bool> {
+    if let Some(report) = &mut sinks.report {
+        report.batch(&slot.findings, slot.lines)?;
+    }
+    write_batch(sinks.out, &slot.output)
 }
 
 fn write_batch(out: &mut dyn Write, data: &[u8]) -> io::Result<bool> {
@@ -69,13 +91,28 @@ fn flush(out: &mut dyn Write) -> io::Result<bool> {
 pub fn run(
     p: &Processor,
     sources: Vec<Box<dyn Read + Send>>,
-    out: &mut (dyn Write + Send),
+    mut sinks: Sinks,
     settings: Settings,
     clock: &(dyn Fn() -> i64 + Sync),
 ) -> io::Result<(Ending, Stats)> {
-    if settings.threads <= 1 {
-        return run_inline(p, sources, out, settings, clock);
+    let result = if settings.threads <= 1 {
+        run_inline(p, sources, &mut sinks, settings, clock)
+    } else {
+        run_parallel(p, sources, &mut sinks, settings, clock)
+    };
+    if let Some(report) = sinks.report {
+        report.finish()?;
     }
+    result
+}
+
+fn run_parallel(
+    p: &Processor,
+    sources: Vec<Box<dyn Read + Send>>,
+    sinks: &mut Sinks,
+    settings: Settings,
+    clock: &(dyn Fn() -> i64 + Sync),
+) -> io::Result<(Ending, Stats)> {
     let slots = settings.threads * 2 + 2;
     let (free_tx, free_rx) = bounded::<Slot>(slots);
     let (work_tx, work_rx) = bounded::<(u64, Slot)>(slots);
@@ -101,7 +138,7 @@ pub fn run(
             })
             .collect();
         drop((work_rx, done_tx));
-        let writer = scope.spawn(move || write_in_order(out, done_rx, free_tx, slots));
+        let writer = scope.spawn(move || write_in_order(sinks, done_rx, free_tx, slots));
         let read_result = read_batches(sources, settings, clock, &free_rx, &work_tx);
         drop(work_tx);
         let mut stats = Stats::default();
@@ -143,7 +180,7 @@ fn read_batches(
 
 /// The writer stage: restores input order and returns each slot to the reader.
 fn write_in_order(
-    out: &mut dyn Write,
+    sinks: &mut Sinks,
     done_rx: Receiver<(u64, Slot)>,
     free_tx: Sender<Slot>,
     slots: usize,
@@ -153,23 +190,23 @@ fn write_in_order(
     for (seq, slot) in done_rx.iter() {
         ring[(seq % slots as u64) as usize] = Some(slot);
         while let Some(slot) = ring[(next % slots as u64) as usize].take() {
-            if !write_batch(out, &slot.output)? {
+            if !deliver(sinks, &slot)? {
                 return Ok(Ending::OutputClosed);
             }
             next += 1;
             let _ = free_tx.send(slot);
         }
-        if done_rx.is_empty() && !flush(out)? {
+        if done_rx.is_empty() && !flush(sinks.out)? {
             return Ok(Ending::OutputClosed);
         }
     }
-    Ok(if flush(out)? { Ending::Complete } else { Ending::OutputClosed })
+    Ok(if flush(sinks.out)? { Ending::Complete } else { Ending::OutputClosed })
 }
 
 fn run_inline(
     p: &Processor,
     sources: Vec<Box<dyn Read + Send>>,
-    out: &mut (dyn Write + Send),
+    sinks: &mut Sinks,
     settings: Settings,
     clock: &(dyn Fn() -> i64 + Sync),
 ) -> io::Result<(Ending, Stats)> {
@@ -181,7 +218,7 @@ fn run_inline(
         while framer.fill(&mut slot.input)? {
             slot.input.now = clock();
             process_batch(p, &mut slot, &mut scratch, &mut stats);
-            if !write_batch(out, &slot.output)? || !flush(out)? {
+            if !deliver(sinks, &slot)? || !flush(sinks.out)? {
                 return Ok((Ending::OutputClosed, stats));
             }
         }

@@ -9,7 +9,7 @@
 //! trailing digit groups, which could be the first part of a card), redacted, and marked.
 
 use crate::format::{self, Field, Format, json};
-use crate::redact::span::Span;
+use crate::redact::span::{RuleId, Span};
 use crate::redact::{Action, Counters, Engine, Scratch};
 use crate::retention::{self, BitRetention, Retention};
 use crate::time::format_rfc3339;
@@ -39,9 +39,29 @@ impl Stats {
     }
 }
 
+/// One find, for `--report`: where it was and which rule found it; never the value itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// Line index, as set in [`LineScratch::line_no`].
+    pub line: u64,
+    /// Byte range in the line (for a JSON string with escapes: within its decoded text, offset
+    /// by where the string starts).
+    pub start: usize,
+    pub end: usize,
+    pub rule: RuleId,
+    /// Kept as it was by an allow-list.
+    pub allowed: bool,
+    /// Part of a fused overlap, redacted whole.
+    pub fused: bool,
+}
+
 /// A worker's reusable buffers.
 #[derive(Default)]
 pub struct LineScratch {
+    /// Findings of the lines processed since they were last taken, when `Options::report` is on.
+    pub findings: Vec<Finding>,
+    /// The number the next line's findings are recorded under.
+    pub line_no: u64,
     redact: Scratch,
     tokens: Vec<json::Token>,
     stack: Vec<(u8, usize)>,
@@ -64,6 +84,8 @@ pub struct Options {
     pub format: Option<Format>,
     /// Add a coarse `retention` class (`14d`) beside `expires_at`.
     pub tag_retention: bool,
+    /// Record every find in `LineScratch::findings`.
+    pub report: bool,
 }
 
 /// The per-line stages, compiled.
@@ -109,6 +131,16 @@ fn path_is(b: &[u8], path: &[(usize, usize)], name: &str) -> bool {
     let mut segments = name.split('.');
     path.iter().all(|&(s, e)| segments.next().is_some_and(|seg| seg.as_bytes() == &b[s..e]))
         && segments.next().is_none()
+}
+
+/// A JSON string's contents as text: decoded into `buf` if it has escapes, else as they are.
+fn decode<'a>(raw: &'a [u8], escaped: bool, buf: &'a mut Vec<u8>) -> &'a [u8] {
+    if !escaped {
+        return raw;
+    }
+    buf.clear();
+    json::unescape(raw, buf);
+    buf
 }
 
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
@@ -257,6 +289,7 @@ impl Processor {
         out: &mut Vec<u8>,
     ) -> u64 {
         if self.engine.find(region, format, seeds, &mut s.redact) {
+            self.record(0, s);
             self.engine.render(region, &mut s.redact, &mut stats.redactions, out)
         } else {
             out.extend_from_slice(region);
@@ -264,21 +297,39 @@ impl Processor {
         }
     }
 
+    /// Notes the spans of the last find, at `base` in the line, for the report.
+    fn record(&self, base: usize, s: &mut LineScratch) {
+        if !self.options.report {
+            return;
+        }
+        for sp in s.redact.spans() {
+            s.findings.push(Finding {
+                line: s.line_no,
+                start: base + sp.start,
+                end: base + sp.end,
+                rule: sp.rule,
+                allowed: self.engine.allows(sp),
+                fused: sp.fused,
+            });
+        }
+    }
+
     /// Redacts `text` (with optional seeds) into `s.rendered`; `None` if nothing was found.
+    /// `base` is where `text` starts in the line, for the report.
     fn render_value(
         &self,
         text: &[u8],
+        base: usize,
         seed: Option<Span>,
-        redact: &mut Scratch,
+        s: &mut LineScratch,
         stats: &mut Stats,
-        rendered: &mut Vec<u8>,
     ) -> Option<u64> {
-        let seeds = seed.as_slice();
-        if !self.engine.find(text, Format::Json, seeds, redact) {
+        if !self.engine.find(text, Format::Json, seed.as_slice(), &mut s.redact) {
             return None;
         }
-        rendered.clear();
-        Some(self.engine.render(text, redact, &mut stats.redactions, rendered))
+        self.record(base, s);
+        s.rendered.clear();
+        Some(self.engine.render(text, &mut s.redact, &mut stats.redactions, &mut s.rendered))
     }
 
     /// Writes a JSON line up to (not including) its closing brace with every key, string and
@@ -320,6 +371,10 @@ impl Processor {
                 skip_until = value_end;
                 if *self.engine.action(rule) == Action::Drop {
                     self.engine.count(rule, &mut stats.redactions);
+                    if self.options.report {
+                        let (start, end, line) = (t.start - 1, value_end, s.line_no);
+                        s.findings.push(Finding { line, start, end, rule, allowed: false, fused: false });
+                    }
                     let key_quote = t.start - 1;
                     let after = skip_ws(body, value_end);
                     if body.get(after) == Some(&b',') {
@@ -338,17 +393,16 @@ impl Processor {
                 }
                 // The key itself is scanned below like any string; then its value is replaced.
                 carried |= self.json_string(body, t, &mut at, s, stats, out);
-                let text: &[u8] = if v.kind == json::Kind::Str && v.escaped {
-                    s.decoded.clear();
-                    json::unescape(&body[v.start..v.end], &mut s.decoded);
-                    &s.decoded
-                } else if v.kind == json::Kind::Str {
-                    &body[v.start..v.end]
+                let mut decoded = std::mem::take(&mut s.decoded);
+                let text = if v.kind == json::Kind::Str {
+                    decode(&body[v.start..v.end], v.escaped, &mut decoded)
                 } else {
                     &body[value_start..value_end]
                 };
                 let seed = self.engine.field_span(text, 0, text.len(), rule, false);
-                if let Some(c) = self.render_value(text, Some(seed), &mut s.redact, stats, &mut s.rendered) {
+                let found = self.render_value(text, v.start, Some(seed), s, stats);
+                s.decoded = decoded;
+                if let Some(c) = found {
                     carried |= c;
                     out.extend_from_slice(&body[at..value_start]);
                     out.push(b'"');
@@ -378,15 +432,10 @@ impl Processor {
         stats: &mut Stats,
         out: &mut Vec<u8>,
     ) -> u64 {
-        let raw = &body[t.start..t.end];
-        let text: &[u8] = if t.escaped {
-            s.decoded.clear();
-            json::unescape(raw, &mut s.decoded);
-            &s.decoded
-        } else {
-            raw
-        };
-        let Some(carried) = self.render_value(text, None, &mut s.redact, stats, &mut s.rendered) else { return 0 };
+        let mut decoded = std::mem::take(&mut s.decoded);
+        let found = self.render_value(decode(&body[t.start..t.end], t.escaped, &mut decoded), t.start, None, s, stats);
+        s.decoded = decoded;
+        let Some(carried) = found else { return 0 };
         out.extend_from_slice(&body[*at..t.start]);
         let quote = t.kind == json::Kind::Num;
         if quote {

@@ -166,6 +166,13 @@ pub struct Scratch {
     cache: PseudonymCache,
 }
 
+impl Scratch {
+    /// The merged spans left by the last [`Engine::find`].
+    pub fn spans(&self) -> &[Span] {
+        &self.spans
+    }
+}
+
 /// The compiled, immutable redaction engine.
 #[derive(Clone, Debug)]
 pub struct Engine {
@@ -367,12 +374,10 @@ impl Engine {
                 out.extend_from_slice(self.fused_text(rule).as_bytes());
                 continue;
             }
-            if let Found::Ip(addr) = sp.found {
-                if self.allow.iter().any(|net| net.contains(&anonymize::canonical(addr))) {
-                    counters.allowed += 1;
-                    out.extend_from_slice(value);
-                    continue;
-                }
+            if self.allows(sp) {
+                counters.allowed += 1;
+                out.extend_from_slice(value);
+                continue;
             }
             counters.per_rule[usize::from(sp.rule)] += 1;
             carried |= self.carries[usize::from(sp.rule)];
@@ -414,6 +419,14 @@ impl Engine {
         }
         out.extend_from_slice(&region[at..]);
         carried
+    }
+
+    /// True if the span is an address an allow-list keeps as it is.
+    pub fn allows(&self, span: &Span) -> bool {
+        match span.found {
+            Found::Ip(addr) if !span.fused => self.allow.iter().any(|net| net.contains(&anonymize::canonical(addr))),
+            _ => false,
+        }
     }
 
     /// Replacement for fused overlaps: the winning rule's text if it redacts, else a generic one.

@@ -1,0 +1,62 @@
+//! Rule authoring and audit: `--report`, `--dry-run`, `rules check`, `bench`.
+
+use crate::util::*;
+
+fn report_lines(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn the_report_names_where_and_what_but_never_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = "from 198.51.100.7 mail jane.doe@example.com\nclean line\n{\"card\":4111111111111111,\"ip\":\"10.0.0.1\"}\nlogin by frank\n";
+    let secrets = ["198.51.100.7", "jane.doe@example.com", "4111111111111111", "10.0.0.1"];
+    for threads in ["1", "2"] {
+        let report = dir.path().join(format!("report{threads}.jsonl"));
+        let out = ok(&["--now", NOW, "--threads", threads, "--report", report.to_str().unwrap()], input);
+        assert_eq!(out.lines().count(), 4, "the logs are still written");
+        let text = std::fs::read_to_string(&report).unwrap();
+        for s in secrets {
+            assert!(!text.contains(s), "the report holds {s}: {text}");
+        }
+        let lines = report_lines(&report);
+        let found: Vec<(u64, u64, u64, &str, &str)> = lines[..lines.len() - 1]
+            .iter()
+            .map(|v| {
+                (
+                    v["line"].as_u64().unwrap(),
+                    v["start"].as_u64().unwrap(),
+                    v["end"].as_u64().unwrap(),
+                    v["rule"].as_str().unwrap(),
+                    v["action"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (1, 5, 17, "ipv4", "truncate"),
+                (1, 23, 43, "email", "redact"),
+                (3, 8, 24, "card", "mask"),
+                (3, 31, 39, "ipv4", "truncate")
+            ]
+        );
+        let summary = &lines.last().unwrap()["summary"];
+        assert_eq!(summary["lines"], 4);
+        assert_eq!(summary["findings"], 4);
+        assert_eq!(summary["by_rule"]["ipv4"], 2);
+        assert_eq!(summary["by_category"]["email"], 1);
+    }
+}
+
+#[test]
+fn dry_run_writes_no_log_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.jsonl");
+    let (out, err, code) = run(&["--dry-run", "--report", report.to_str().unwrap()], b"1.2.3.4\n");
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    assert_eq!(report_lines(&report).len(), 2);
+    let (out, err, code) = run(&["--dry-run"], b"1.2.3.4\n");
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert!(err.contains("--report"), "{err}");
+}
