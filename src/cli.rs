@@ -114,4 +114,12 @@ pub enum RulesCommand {
         #[arg(value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// Validate rule files (the default rules if none are given) and print what they compile to:
+    /// detectors, literal anchors, actions, retention; warn about shadowed rules, fields no format
+    /// has, and patterns without a literal anchor.
+    Check {
+        /// Rule files to check, merged in order.
+        #[arg(value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
 }

@@ -8,7 +8,7 @@ use loganon::config::{self, Config, ConfigError, Input};
 use loganon::pipeline::{self, Ending, Sinks};
 use loganon::process::Stats;
 use loganon::report::ReportWriter;
-use loganon::rules::examples;
+use loganon::rules::{check, examples};
 use std::io::{self, Read, Write};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -17,6 +17,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Rules(RulesCommand::Test { files })) => rules_test(&files),
+        Some(Command::Rules(RulesCommand::Check { files })) => rules_check(&files),
         None => filter(cli.run),
     };
     match result {
@@ -109,15 +110,38 @@ fn print_stats(config: &Config, stats: &Stats, secs: f64, ending: &Ending) {
     );
 }
 
+/// Writes a subcommand's report to stdout; a reader that went away (`| head`) ends it quietly.
+fn emit(text: &str) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e).context("writing to stdout"),
+        _ => Ok(()),
+    }
+}
+
+fn rules_check(files: &[std::path::PathBuf]) -> anyhow::Result<ExitCode> {
+    let set = config::load_rules(files)?;
+    let mut text = check::describe(&set);
+    let warnings = check::warnings(&set);
+    for w in &warnings {
+        text += &format!("warning: {}: {}\n", w.origin, w.message);
+    }
+    text += &format!("{} warning(s)\n", warnings.len());
+    emit(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn rules_test(files: &[std::path::PathBuf]) -> anyhow::Result<ExitCode> {
     let set = config::load_rules(files)?;
     let report = examples::run(&set).map_err(ConfigError::Usage)?;
+    let mut text = String::new();
     for (origin, failures) in &report.failed {
-        println!("FAIL {origin}");
+        text += &format!("FAIL {origin}\n");
         for f in failures {
-            println!("  {f}");
+            text += &format!("  {f}\n");
         }
     }
-    println!("{} passed, {} failed", report.passed, report.failed.len());
+    text += &format!("{} passed, {} failed\n", report.passed, report.failed.len());
+    emit(&text)?;
     Ok(if report.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

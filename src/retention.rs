@@ -27,6 +27,11 @@ impl Retention {
         self.categories.iter().find(|(n, _)| n == name).map(|&(_, s)| s)
     }
 
+    /// The per-category periods, in the order they were set.
+    pub fn categories(&self) -> &[(String, i64)] {
+        &self.categories
+    }
+
     pub fn set_category(&mut self, name: &str, secs: i64) {
         match self.categories.iter_mut().find(|(n, _)| n == name) {
             Some(slot) => slot.1 = secs,

@@ -17,6 +17,24 @@ const SIZE_LIMIT: usize = 8 << 20;
 pub struct Pattern {
     regex: Regex,
     value_group: Option<usize>,
+    source: String,
+}
+
+/// The literal prefixes every match must start with, if the pattern has a usable set: what lets
+/// the regex engine skip ahead with a vectorized search instead of trying the pattern at every
+/// byte. `None` means no anchor (every byte is a candidate: slow).
+pub fn literal_anchor(source: &str) -> Option<Vec<String>> {
+    use regex_syntax::hir::literal::Extractor;
+    let hir = regex_syntax::ParserBuilder::new().unicode(false).utf8(false).build().parse(source).ok()?;
+    let seq = Extractor::new().extract(&hir);
+    let literals = seq.literals()?;
+    // Many short alternatives come from classes (`\d\d` is 100 two-byte literals) and fire on a
+    // large share of bytes: not an anchor. A few one-byte literals (`@`) are a fine one.
+    let min = seq.min_literal_len()?;
+    if literals.is_empty() || literals.len() > 64 || (min < 2 && literals.len() > 3) || min == 0 {
+        return None;
+    }
+    Some(literals.iter().map(|l| String::from_utf8_lossy(l.as_bytes()).into_owned()).collect())
 }
 
 impl Pattern {
@@ -29,7 +47,12 @@ impl Pattern {
             .build()
             .map_err(|e| e.to_string())?;
         let value_group = regex.capture_names().position(|n| n == Some("value"));
-        Ok(Self { regex, value_group })
+        Ok(Self { regex, value_group, source: source.to_owned() })
+    }
+
+    /// The pattern as written in the rule file.
+    pub fn source(&self) -> &str {
+        &self.source
     }
 
     /// True if the pattern matches the empty string, which would redact nothing useful.
@@ -75,6 +98,15 @@ mod tests {
         assert!(Pattern::new("(unclosed").unwrap_err().contains("unclosed"));
         assert!(Pattern::new(r"\w{1000}{1000}").is_err());
         assert!(Pattern::new("x*").unwrap().matches_empty());
+    }
+
+    #[test]
+    fn anchors() {
+        assert_eq!(literal_anchor(r"session=(?P<value>\w+)"), Some(vec!["session=".to_owned()]));
+        assert!(literal_anchor(r"(?:foo|bar)\d+").is_some());
+        assert_eq!(literal_anchor(r"@\w+"), Some(vec!["@".to_owned()]));
+        assert_eq!(literal_anchor(r"\d{6}-\d{4}"), None);
+        assert_eq!(literal_anchor(r"\w+@\w+"), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! may be left to `--ip-mode`; [`Ruleset::engine`] settles it. Inline examples are kept for
 //! `loganon rules test` (see [`examples`]).
 
+pub mod check;
 pub mod examples;
 pub mod model;
 

@@ -60,3 +60,27 @@ fn dry_run_writes_no_log_lines() {
     assert_eq!((code, out.as_str()), (2, ""));
     assert!(err.contains("--report"), "{err}");
 }
+
+#[test]
+fn rules_check_describes_and_warns() {
+    let (out, err, code) = run(&["rules", "check"], b"");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("ipv4 (rules/default.toml (built in):") && out.contains("0 warning(s)"), "{out}");
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("r.toml");
+    std::fs::write(
+        &p,
+        "[[rule]]\nname = \"mail\"\ndetector = \"email\"\naction = \"redact\"\n\n[[rule]]\nname = \"mail2\"\ndetector = \"email\"\naction = \"hash\"\n\n[[rule]]\nname = \"ids\"\ndetector = \"regex\"\npattern = '[0-9]{8}'\naction = \"redact\"\n",
+    )
+    .unwrap();
+    let (out, _, code) = run(&["rules", "check", p.to_str().unwrap()], b"");
+    assert_eq!(code, 0);
+    assert!(out.contains("r.toml:6: rule 'mail2' is shadowed: earlier rule(s) mail"), "{out}");
+    assert!(out.contains("r.toml:11: rule 'ids': pattern has no literal anchor"), "{out}");
+    assert!(out.contains("2 warning(s)"), "{out}");
+    // An invalid file is an error with its line, as for the filter.
+    std::fs::write(&p, "[[rule]]\nname = \"x\"\n").unwrap();
+    let (_, err, code) = run(&["rules", "check", p.to_str().unwrap()], b"");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("r.toml:"), "{err}");
+}
