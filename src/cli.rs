@@ -103,6 +103,22 @@ pub enum Command {
     /// Work with rule files.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Measure a ruleset on a corpus in memory: throughput (min/median/max over the runs) and,
+    /// per rule, matches, rejected candidates and share of the time, slowest first.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The rules, IP mode, key and format to measure, and the corpus FILEs (stdin if none).
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Timed passes per measurement.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub runs: usize,
+    /// Print the results as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

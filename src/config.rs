@@ -60,6 +60,12 @@ pub struct Config {
     pub report: Option<PathBuf>,
     /// `--dry-run`: find and report, write no log lines.
     pub dry_run: bool,
+    /// The rules, IP mode and key the processor was built from (to rebuild variants, as `bench`
+    /// does).
+    pub ruleset: Ruleset,
+    pub ip_mode: Option<IpMode>,
+    pub keyed: Option<Pseudonymizer>,
+    pub options: Options,
     /// Non-fatal findings to print before running (e.g. a key file others can read).
     pub warnings: Vec<String>,
 }
@@ -141,7 +147,7 @@ impl Config {
         }
         let keyed = args.key_file.as_deref().map(|p| load_key(p, &mut warnings)).transpose()?;
         let ruleset = load_rules(&args.rules)?;
-        let engine = ruleset.engine(ip_mode, keyed).map_err(ConfigError::Usage)?;
+        let engine = ruleset.engine(ip_mode, keyed.clone()).map_err(ConfigError::Usage)?;
         let format = match args.format {
             FormatArg::Auto => None,
             FormatArg::Json => Some(Format::Json),
@@ -150,17 +156,18 @@ impl Config {
             FormatArg::Logfmt => Some(Format::Logfmt),
             FormatArg::Text => Some(Format::Text),
         };
+        let options = Options { format, tag_retention: args.tag_retention, report: args.report.is_some() };
         let inputs = if args.files.is_empty() {
             vec![Input::Stdin]
         } else {
             args.files.into_iter().map(|p| if p.as_os_str() == "-" { Input::Stdin } else { Input::File(p) }).collect()
         };
         Ok(Config {
-            processor: Processor::new(
-                engine,
-                &ruleset.retention,
-                Options { format, tag_retention: args.tag_retention, report: args.report.is_some() },
-            ),
+            processor: Processor::new(engine, &ruleset.retention, options),
+            ruleset,
+            ip_mode,
+            keyed,
+            options,
             settings: Settings { threads, max_line: args.max_line },
             inputs,
             clock,

@@ -16,10 +16,12 @@
 //! - [`retention`]: expiry from event time and carried categories.
 //! - [`process`]: one line through format, redaction and tagging.
 //! - [`pipeline`]: reader -> workers -> ordered writer.
+//! - [`bench`]: `loganon bench`: throughput and per-rule cost of a ruleset.
 //! - [`report`]: `--report` findings as JSON lines, without the values.
 //! - [`time`]: timestamp parsing and printing without allocation.
 
 pub mod anonymize;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod format;

@@ -3,13 +3,14 @@
 
 use anyhow::Context;
 use clap::Parser;
-use loganon::cli::{Cli, Command, RulesCommand};
+use loganon::bench;
+use loganon::cli::{BenchArgs, Cli, Command, RulesCommand};
 use loganon::config::{self, Config, ConfigError, Input};
 use loganon::pipeline::{self, Ending, Sinks};
 use loganon::process::Stats;
 use loganon::report::ReportWriter;
 use loganon::rules::{check, examples};
-use std::io::{self, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -18,6 +19,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Rules(RulesCommand::Test { files })) => rules_test(&files),
         Some(Command::Rules(RulesCommand::Check { files })) => rules_check(&files),
+        Some(Command::Bench(args)) => bench(args),
         None => filter(cli.run),
     };
     match result {
@@ -108,6 +110,78 @@ fn print_stats(config: &Config, stats: &Stats, secs: f64, ending: &Ending) {
         stats.redactions.allowed,
         stats.redactions.fused
     );
+}
+
+fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    let (runs, json) = (args.runs.max(1), args.json);
+    let config = Config::from_args(args.run)?;
+    let mut corpus = Vec::new();
+    for mut src in open(&config.inputs)? {
+        src.read_to_end(&mut corpus).context("reading the corpus")?;
+    }
+    if !corpus.is_empty() && !corpus.ends_with(b"\n") {
+        corpus.push(b'\n');
+    }
+    let setup = bench::Setup {
+        ruleset: &config.ruleset,
+        ip_mode: config.ip_mode,
+        keyed: config.keyed.clone(),
+        options: config.options,
+        now: config.clock.now(),
+    };
+    // A progress bar on a terminal once the run has taken more than a second.
+    let (total, started, mut done) = (bench::passes(&setup, runs), Instant::now(), 0);
+    let show = io::stderr().is_terminal();
+    let mut progress = || {
+        done += 1;
+        if show && started.elapsed().as_secs_f64() > 1.0 {
+            let filled = done * 30 / total;
+            eprint!("\rbench [{}{}] {done}/{total} passes", "#".repeat(filled), " ".repeat(30 - filled));
+        }
+    };
+    let report = bench::run(&setup, &corpus, runs, &mut progress).map_err(ConfigError::Usage)?;
+    if show && started.elapsed().as_secs_f64() > 1.0 {
+        eprintln!();
+    }
+    let mb = report.bytes as f64 / 1e6;
+    let rate = |secs: f64| (mb / secs, report.lines as f64 / secs);
+    let (lo, med, hi) = (rate(report.timing.max()), rate(report.timing.median()), rate(report.timing.min()));
+    let text = if json {
+        let rules: Vec<String> = report
+            .rules
+            .iter()
+            .map(|r| {
+                format!(
+                    "{{\"name\":\"{}\",\"matches\":{},\"rejected\":{},\"share\":{:.4}}}",
+                    r.name, r.matches, r.rejected, r.share
+                )
+            })
+            .collect();
+        format!(
+            "{{\"bytes\":{},\"lines\":{},\"runs\":{runs},\"mb_per_s\":{{\"min\":{:.1},\"median\":{:.1},\"max\":{:.1}}},\"lines_per_s\":{{\"min\":{:.0},\"median\":{:.0},\"max\":{:.0}}},\"rules\":[{}]}}\n",
+            report.bytes,
+            report.lines,
+            lo.0,
+            med.0,
+            hi.0,
+            lo.1,
+            med.1,
+            hi.1,
+            rules.join(",")
+        )
+    } else {
+        let mut t = format!(
+            "corpus: {} lines, {:.1} MB; {runs} timed runs on one thread\nthroughput: {:.1} / {:.1} / {:.1} MB/s (min / median / max); {:.0} / {:.0} / {:.0} lines/s\n",
+            report.lines, mb, lo.0, med.0, hi.0, lo.1, med.1, hi.1
+        );
+        t += &format!("{:<20} {:>10} {:>10} {:>8}\n", "rule (slowest first)", "matches", "rejected", "time");
+        for r in &report.rules {
+            t += &format!("{:<20} {:>10} {:>10} {:>7.1}%\n", r.name, r.matches, r.rejected, r.share * 100.0);
+        }
+        t
+    };
+    emit(&text)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Writes a subcommand's report to stdout; a reader that went away (`| head`) ends it quietly.

@@ -157,6 +157,13 @@ struct JsonOutcome {
     has_members: bool,
 }
 
+impl LineScratch {
+    /// Candidates each rule's confirmation rejected so far, by rule index.
+    pub fn rejected(&self) -> &[u64] {
+        self.redact.rejected()
+    }
+}
+
 impl Processor {
     pub fn new(engine: Engine, retention: &Retention, options: Options) -> Self {
         let retention = retention.by_bit(engine.category_names());

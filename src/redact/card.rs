@@ -111,8 +111,10 @@ fn next_digit(b: &[u8], from: usize) -> Option<usize> {
     b.get(at..)?.iter().position(u8::is_ascii_digit).map(|i| at + i)
 }
 
-/// Pushes a span for every card number in `b`. `groups` is scratch space.
-pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>, groups: &mut Vec<(usize, usize)>) {
+/// Pushes a span for every card number in `b`. `groups` is scratch space. Returns how many
+/// chains of 13 or more digits held no card (Luhn or issuer check failed).
+pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>, groups: &mut Vec<(usize, usize)>) -> usize {
+    let mut rejected = 0;
     let mut from = 0;
     let mut digits = [0u8; 19];
     while let Some(i) = next_digit(b, from) {
@@ -138,6 +140,7 @@ pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>, groups: &mut Vec<(usize
         if total < 13 {
             continue;
         }
+        let found_before = out.len();
         let left_glued = i > 0 && glued(b.get(i - 1));
         let right_glued = glued(b.get(at));
         let mut g = usize::from(left_glued);
@@ -163,7 +166,9 @@ pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>, groups: &mut Vec<(usize
                 None => g += 1,
             }
         }
+        rejected += usize::from(out.len() == found_before);
     }
+    rejected
 }
 
 #[cfg(test)]

@@ -57,20 +57,19 @@ fn local_start(b: &[u8], at: usize) -> Option<usize> {
     (i < at).then_some(i)
 }
 
-fn push_at(b: &[u8], at: usize, sign_len: usize, rule: RuleId, out: &mut Vec<Span>) {
+/// Pushes the address around the at-sign at `at`; false if there is none.
+fn push_at(b: &[u8], at: usize, sign_len: usize, rule: RuleId, out: &mut Vec<Span>) -> bool {
     if let (Some(start), Some(end)) = (local_start(b, at), domain_end(b, at + sign_len)) {
         out.push(Span::new(start, end, rule, Found::Other));
+        return true;
     }
+    false
 }
 
-/// Pushes a span for every email address in `b`.
-pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>) {
-    for at in memchr::memchr_iter(b'@', b) {
-        push_at(b, at, 1, rule, out);
-    }
-    for at in memchr::memmem::find_iter(b, b"%40") {
-        push_at(b, at, 3, rule, out);
-    }
+/// Pushes a span for every email address in `b`. Returns how many at-signs had no address.
+pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>) -> usize {
+    let plain = memchr::memchr_iter(b'@', b).filter(|&at| !push_at(b, at, 1, rule, out)).count();
+    plain + memchr::memmem::find_iter(b, b"%40").filter(|&at| !push_at(b, at, 3, rule, out)).count()
 }
 
 /// The form an address is pseudonymized in: URL-decoded and lower-cased, so `A.B%2Btag%40X.org`

@@ -104,12 +104,14 @@ fn find_dashed(b: &[u8], rule: RuleId, out: &mut Vec<Span>) {
 }
 
 /// Pushes a span for every IPv4 address in `b`: dotted quads, and dashed quads in host names.
-pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>) {
+/// Returns how many dotted candidates the octet checks rejected.
+pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>) -> usize {
     find_dashed(b, rule, out);
-    find_dotted(b, rule, out);
+    find_dotted(b, rule, out)
 }
 
-fn find_dotted(b: &[u8], rule: RuleId, out: &mut Vec<Span>) {
+fn find_dotted(b: &[u8], rule: RuleId, out: &mut Vec<Span>) -> usize {
+    let mut rejected = 0;
     let mut next_free = 0;
     for dot in memchr::memchr_iter(b'.', b) {
         if dot < next_free + 1 || !b[dot - 1].is_ascii_digit() {
@@ -122,15 +124,17 @@ fn find_dotted(b: &[u8], rule: RuleId, out: &mut Vec<Span>) {
         if dot - start > 3 || glued_left(b, start) {
             continue;
         }
-        if let Some((addr, end)) = parse_at(b, start) {
-            if !glued_right(b, end) {
+        match parse_at(b, start) {
+            Some((addr, end)) if !glued_right(b, end) => {
                 let ip = IpAddr::V4(addr);
                 let found = if in_host_name(b, start, end) { Found::HostIp(ip) } else { Found::Ip(ip) };
                 out.push(Span::new(start, end, rule, found));
                 next_free = end;
             }
+            _ => rejected += 1,
         }
     }
+    rejected
 }
 
 #[cfg(test)]

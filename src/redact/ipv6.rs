@@ -45,8 +45,10 @@ fn longest_at(b: &[u8], start: usize, run_end: usize) -> Option<(Ipv6Addr, usize
     None
 }
 
-/// Pushes a span for every IPv6 address in `b`.
-pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>) {
+/// Pushes a span for every IPv6 address in `b`. Returns how many runs that passed the colon gate
+/// held no address.
+pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>) -> usize {
+    let mut rejected = 0;
     let mut next_free = 0;
     for colon in memchr::memchr_iter(b':', b) {
         if colon < next_free {
@@ -73,6 +75,7 @@ pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>) {
         }
         // Try each group start as an address start (the run's first byte, after a colon, or at a
         // `::`), so that a word glued to the run (`host:2001:db8::1`) does not hide what follows.
+        let found_before = out.len();
         let mut start = run_start;
         while start + 2 <= run_end {
             let group_start = start == run_start || b[start - 1] == b':' || b[start..].starts_with(b"::");
@@ -85,7 +88,9 @@ pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>) {
             }
             start += 1;
         }
+        rejected += usize::from(out.len() == found_before);
     }
+    rejected
 }
 
 #[cfg(test)]

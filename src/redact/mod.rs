@@ -164,9 +164,16 @@ pub struct Scratch {
     groups: Vec<(usize, usize)>,
     norm: Vec<u8>,
     cache: PseudonymCache,
+    /// Candidates the built-in detectors' confirmation rejected, per rule index.
+    rejected: Vec<u64>,
 }
 
 impl Scratch {
+    /// Candidates each rule's confirmation rejected so far (Luhn, octets, domains), by rule index.
+    pub fn rejected(&self) -> &[u64] {
+        &self.rejected
+    }
+
     /// The merged spans left by the last [`Engine::find`].
     pub fn spans(&self) -> &[Span] {
         &self.spans
@@ -322,17 +329,21 @@ impl Engine {
         spans.clear();
         spans.extend_from_slice(seeds);
         let classes = if region.len() <= GATED { byte_classes(region) } else { u8::MAX };
+        if scratch.rejected.len() < self.rules.len() {
+            scratch.rejected.resize(self.rules.len(), 0);
+        }
         for (id, d) in &self.builtin {
             if !self.in_scope(*id, format) {
                 continue;
             }
-            match d {
+            let rejected = match d {
                 Detector::Ipv4 if classes & DIGIT != 0 && classes & (DOT | DASH) != 0 => ipv4::find(region, *id, spans),
                 Detector::Ipv6 if classes & COLON != 0 => ipv6::find(region, *id, spans),
                 Detector::Email if classes & AT != 0 => email::find(region, *id, spans),
                 Detector::Card if classes & DIGIT != 0 => card::find(region, *id, spans, &mut scratch.groups),
-                _ => {}
-            }
+                _ => 0,
+            };
+            scratch.rejected[usize::from(*id)] += rejected as u64;
         }
         for (id, p) in &self.patterns {
             if self.in_scope(*id, format) {

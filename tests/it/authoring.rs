@@ -84,3 +84,62 @@ fn rules_check_describes_and_warns() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("r.toml:"), "{err}");
 }
+
+#[test]
+fn bench_ranks_the_slow_rule_first_and_counts_matches_and_rejections() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("r.toml");
+    std::fs::write(
+        &rules,
+        r#"
+[[rule]]
+name = "ipv4"
+detector = "ipv4"
+
+[[rule]]
+name = "card"
+detector = "card"
+action = "mask"
+
+# Matches every pair of words and resolves two capture groups each time: by far the slowest.
+[[rule]]
+name = "slow"
+detector = "regex"
+pattern = '(?P<value>[a-z]{3,})[^a-z]{1,3}(?P<x>[a-z]{3,})'
+action = "redact"
+"#,
+    )
+    .unwrap();
+    let corpus = dir.path().join("c.log");
+    let mut text = String::new();
+    for i in 0..1500 {
+        text += &format!(
+            "client 198.51.100.{} fetched /catalog/items/{i} version 1.2.3.999 order 1234567890123456 by someone\n",
+            i % 250
+        );
+    }
+    std::fs::write(&corpus, text).unwrap();
+    let args = ["bench", "--runs", "3", "--json", "--rules", rules.to_str().unwrap(), corpus.to_str().unwrap()];
+    let (out, err, code) = run(&args, b"");
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["lines"], 1500);
+    let rules = v["rules"].as_array().unwrap();
+    assert_eq!(rules[0]["name"], "slow", "{out}");
+    let by_name = |n: &str| rules.iter().find(|r| r["name"] == n).unwrap().clone();
+    assert_eq!(by_name("ipv4")["matches"], 1500);
+    assert_eq!(by_name("ipv4")["rejected"], 1500, "1.2.3.999 fails the octet check once per line");
+    assert_eq!(by_name("card")["rejected"], 1500, "the order number fails Luhn and issuer checks");
+    assert!(v["mb_per_s"]["median"].as_f64().unwrap() > 0.0);
+    let (out, _, code) = run(
+        &args[..args.len() - 1]
+            .iter()
+            .copied()
+            .filter(|a| *a != "--json")
+            .chain([corpus.to_str().unwrap()])
+            .collect::<Vec<_>>(),
+        b"",
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("throughput:") && out.contains("rule (slowest first)"), "{out}");
+}
