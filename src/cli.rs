@@ -106,6 +106,20 @@ pub enum Command {
     /// Measure a ruleset on a corpus in memory: throughput (min/median/max over the runs) and,
     /// per rule, matches, rejected candidates and share of the time, slowest first.
     Bench(BenchArgs),
+    /// Show the lines whose anonymized output differs between the rules given with --rules
+    /// (default: the built-in rules) and those given with --rules-new. Exit 0 if none differ,
+    /// 1 if some do.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old rules (--rules), IP mode, key, format, and the FILEs to compare on (stdin if none).
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// The new rule files (repeatable).
+    #[arg(long = "rules-new", value_name = "PATH", required = true)]
+    pub rules_new: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

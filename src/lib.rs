@@ -17,6 +17,7 @@
 //! - [`process`]: one line through format, redaction and tagging.
 //! - [`pipeline`]: reader -> workers -> ordered writer.
 //! - [`bench`]: `loganon bench`: throughput and per-rule cost of a ruleset.
+//! - [`diff`]: `loganon diff`: the lines a rule change would alter.
 //! - [`report`]: `--report` findings as JSON lines, without the values.
 //! - [`time`]: timestamp parsing and printing without allocation.
 
@@ -24,6 +25,7 @@ pub mod anonymize;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod diff;
 pub mod format;
 pub mod framing;
 pub mod pipeline;

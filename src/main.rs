@@ -4,9 +4,10 @@
 use anyhow::Context;
 use clap::Parser;
 use loganon::bench;
-use loganon::cli::{BenchArgs, Cli, Command, RulesCommand};
+use loganon::cli::{BenchArgs, Cli, Command, DiffArgs, RulesCommand};
 use loganon::config::{self, Config, ConfigError, Input};
 use loganon::pipeline::{self, Ending, Sinks};
+use loganon::process::Processor;
 use loganon::process::Stats;
 use loganon::report::ReportWriter;
 use loganon::rules::{check, examples};
@@ -20,6 +21,7 @@ fn main() -> ExitCode {
         Some(Command::Rules(RulesCommand::Test { files })) => rules_test(&files),
         Some(Command::Rules(RulesCommand::Check { files })) => rules_check(&files),
         Some(Command::Bench(args)) => bench(args),
+        Some(Command::Diff(args)) => diff(args),
         None => filter(cli.run),
     };
     match result {
@@ -182,6 +184,23 @@ fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     };
     emit(&text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
+    let old = Config::from_args(args.run)?;
+    let new_rules = config::load_rules(&args.rules_new)?;
+    let engine = new_rules.engine(old.ip_mode, old.keyed.clone()).map_err(ConfigError::Usage)?;
+    let new = Processor::new(engine, &new_rules.retention, old.options);
+    let sources = open(&old.inputs)?;
+    let mut stdout = io::stdout().lock();
+    let result = loganon::diff::run(&old.processor, &new, sources, old.settings.max_line, old.clock.now(), &mut stdout);
+    let summary = match result {
+        Ok(s) => s,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::from(1)),
+        Err(e) => return Err(e).context("I/O failure"),
+    };
+    eprintln!("loganon: {} of {} line(s) differ", summary.differing, summary.lines);
+    Ok(if summary.differing == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// Writes a subcommand's report to stdout; a reader that went away (`| head`) ends it quietly.

@@ -143,3 +143,26 @@ action = "redact"
     assert_eq!(code, 0);
     assert!(out.contains("throughput:") && out.contains("rule (slowest first)"), "{out}");
 }
+
+#[test]
+fn diff_shows_only_the_lines_a_rule_change_alters() {
+    let dir = tempfile::tempdir().unwrap();
+    let new = dir.path().join("new.toml");
+    std::fs::write(&new, "[[rule]]\nname = \"ipv4\"\ndetector = \"ipv4\"\nprefix = 16\n").unwrap();
+    let input = "from 203.0.113.77 ok\nnothing here\nmail a@example.org\n";
+    let (out, err, code) = run(&["diff", "--now", NOW, "--rules-new", new.to_str().unwrap()], input.as_bytes());
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        out,
+        "@@ line 1\n- from 203.0.113.0 ok expires_at=2026-12-22T12:00:00Z\n+ from 203.0.0.0 ok expires_at=2026-12-22T12:00:00Z\n\
+         @@ line 3\n- mail [EMAIL] expires_at=2026-12-22T12:00:00Z\n+ mail a@example.org expires_at=2026-12-22T12:00:00Z\n"
+    );
+    assert!(err.contains("2 of 3 line(s) differ"), "{err}");
+    assert!(!out.contains("203.0.113.77"), "neither ruleset lets the address through");
+    // The same rules on both sides: no difference, exit 0.
+    let default = dir.path().join("default.toml");
+    std::fs::write(&default, std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/default.toml")).unwrap())
+        .unwrap();
+    let (out, _, code) = run(&["diff", "--now", NOW, "--rules-new", default.to_str().unwrap()], input.as_bytes());
+    assert_eq!((code, out.as_str()), (0, ""));
+}
