@@ -89,11 +89,7 @@ mod tests {
     use super::*;
 
     fn split(line: &str) -> Vec<(String, &str)> {
-        let mut v = Vec::new();
-        if !fields(line.as_bytes(), &mut v) {
-            return Vec::new();
-        }
-        v.iter().map(|f| (f.name(line.as_bytes()).into_owned(), &line[f.start..f.end])).collect()
+        crate::format::named_fields(fields, line)
     }
 
     #[test]

@@ -148,6 +148,16 @@ pub fn text_event_time(line: &[u8], format: Format, fields: &[Field], now: i64) 
     }
 }
 
+/// `(name, value)` of the fields a splitter finds in `line`; empty if the line does not fit.
+#[cfg(test)]
+pub(crate) fn named_fields(split: fn(&[u8], &mut Vec<Field>) -> bool, line: &str) -> Vec<(String, &str)> {
+    let mut v = Vec::new();
+    if !split(line.as_bytes(), &mut v) {
+        return Vec::new();
+    }
+    v.iter().map(|f| (f.name(line.as_bytes()).into_owned(), &line[f.start..f.end])).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -570,6 +570,19 @@ fn mask(value: &[u8], keep_last: usize, out: &mut Vec<u8>) {
     }
 }
 
+/// Helpers for the detectors' table-driven tests.
+#[cfg(test)]
+pub(crate) mod table {
+    use super::span::Span;
+
+    /// The substrings a finder reports on `line`, in order.
+    pub fn found<'a>(find: impl Fn(&[u8], &mut Vec<Span>), line: &'a str) -> Vec<&'a str> {
+        let mut spans = Vec::new();
+        find(line.as_bytes(), &mut spans);
+        spans.iter().map(|sp| &line[sp.start..sp.end]).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -225,6 +225,26 @@ fn parse_cidr(s: &str) -> Option<IpNet> {
     s.parse::<IpNet>().ok().or_else(|| s.parse::<std::net::IpAddr>().ok().map(IpNet::from))
 }
 
+/// The list a detector requires (`literals`, `keys`, `fields`): present, non-empty, and without
+/// empty strings, which would match everywhere.
+fn required_list(
+    src: &Source,
+    entry: &Spanned<model::RuleEntry>,
+    list: &Option<Spanned<Vec<String>>>,
+    key: &str,
+    kind: &str,
+) -> Result<Vec<String>, RuleError> {
+    let name = entry.get_ref().name.get_ref();
+    let list =
+        list.as_ref().ok_or_else(|| src.error(entry.span(), format!("rule '{name}': {kind} rules need `{key}`")))?;
+    if list.get_ref().is_empty() || list.get_ref().iter().any(String::is_empty) {
+        return Err(
+            src.error(list.span(), format!("rule '{name}': `{key}` must be a non-empty list of non-empty strings"))
+        );
+    }
+    Ok(list.get_ref().clone())
+}
+
 fn load_rule(src: &Source, entry: &Spanned<model::RuleEntry>) -> Result<LoadedRule, RuleError> {
     let e = entry.get_ref();
     let at = |span: Range<usize>, msg: String| src.error(span, msg);
@@ -267,46 +287,12 @@ fn load_rule(src: &Source, entry: &Spanned<model::RuleEntry>) -> Result<LoadedRu
             }
             Detector::Pattern(compiled)
         }
-        DetectorName::Literal => {
-            let l = e
-                .literals
-                .as_ref()
-                .ok_or_else(|| at(entry.span(), format!("rule '{name}': literal rules need `literals`")))?;
-            if l.get_ref().is_empty() || l.get_ref().iter().any(String::is_empty) {
-                return Err(at(
-                    l.span(),
-                    format!("rule '{name}': `literals` must be a non-empty list of non-empty strings"),
-                ));
-            }
-            Detector::Literals {
-                literals: l.get_ref().clone(),
-                case_insensitive: e.case_insensitive.as_ref().is_some_and(|c| *c.get_ref()),
-            }
-        }
-        DetectorName::Keys => {
-            let k =
-                e.keys.as_ref().ok_or_else(|| at(entry.span(), format!("rule '{name}': keys rules need `keys`")))?;
-            if k.get_ref().is_empty() || k.get_ref().iter().any(String::is_empty) {
-                return Err(at(
-                    k.span(),
-                    format!("rule '{name}': `keys` must be a non-empty list of non-empty strings"),
-                ));
-            }
-            Detector::Keys(k.get_ref().clone())
-        }
-        DetectorName::Field => {
-            let f = e
-                .fields
-                .as_ref()
-                .ok_or_else(|| at(entry.span(), format!("rule '{name}': field rules need `fields`")))?;
-            if f.get_ref().is_empty() || f.get_ref().iter().any(String::is_empty) {
-                return Err(at(
-                    f.span(),
-                    format!("rule '{name}': `fields` must be a non-empty list of non-empty names"),
-                ));
-            }
-            Detector::Field(f.get_ref().clone())
-        }
+        DetectorName::Literal => Detector::Literals {
+            literals: required_list(src, entry, &e.literals, "literals", "literal")?,
+            case_insensitive: e.case_insensitive.as_ref().is_some_and(|c| *c.get_ref()),
+        },
+        DetectorName::Keys => Detector::Keys(required_list(src, entry, &e.keys, "keys", "keys")?),
+        DetectorName::Field => Detector::Field(required_list(src, entry, &e.fields, "fields", "field")?),
     };
 
     let max_prefix = if kind == DetectorName::Ipv4 { 32 } else { 128 };
