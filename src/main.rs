@@ -106,9 +106,12 @@ fn print_stats(config: &Config, stats: &Stats, secs: f64, ending: &Ending) {
         .enumerate()
         .map(|(i, r)| format!("{} {}", r.name, stats.redactions.per_rule.get(i).copied().unwrap_or(0)))
         .collect();
+    let by_category = config.processor.engine().by_category(&stats.redactions.per_rule);
+    let by_category: Vec<String> = by_category.iter().map(|(c, n)| format!("{c} {n}")).collect();
     eprintln!(
-        "loganon: rewritten: {}; allow-listed {}; overlaps fused {}",
+        "loganon: rewritten by rule: {}; by category: {}; allow-listed {}; overlaps fused {}",
         per_rule.join(", "),
+        by_category.join(", "),
         stats.redactions.allowed,
         stats.redactions.fused
     );

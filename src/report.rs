@@ -77,13 +77,7 @@ impl<'a> ReportWriter<'a> {
         let rules = self.processor.engine().rules();
         let by_rule: Vec<String> =
             rules.iter().zip(&self.per_rule).map(|(r, n)| format!("{}:{n}", quoted(&r.name))).collect();
-        let mut categories: Vec<(&str, u64)> = Vec::new();
-        for (r, n) in rules.iter().zip(&self.per_rule) {
-            match categories.iter_mut().find(|(c, _)| *c == r.category) {
-                Some(slot) => slot.1 += n,
-                None => categories.push((&r.category, *n)),
-            }
-        }
+        let categories = self.processor.engine().by_category(&self.per_rule);
         let by_category: Vec<String> = categories.iter().map(|(c, n)| format!("{}:{n}", quoted(c))).collect();
         writeln!(
             self.out,

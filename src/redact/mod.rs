@@ -269,6 +269,18 @@ impl Engine {
         &self.rules
     }
 
+    /// Sums per-rule counts by the rules' categories, in order of first appearance.
+    pub fn by_category(&self, per_rule: &[u64]) -> Vec<(&str, u64)> {
+        let mut out: Vec<(&str, u64)> = Vec::new();
+        for (r, n) in self.rules.iter().zip(per_rule.iter().copied().chain(std::iter::repeat(0))) {
+            match out.iter_mut().find(|(c, _)| *c == r.category) {
+                Some(slot) => slot.1 += n,
+                None => out.push((&r.category, n)),
+            }
+        }
+        out
+    }
+
     /// Category names by bit index (bit `i` of a carried set is `category_names()[i]`).
     pub fn category_names(&self) -> &[String] {
         &self.category_names

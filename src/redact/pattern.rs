@@ -20,6 +20,29 @@ pub struct Pattern {
     source: String,
 }
 
+/// True if no input can match the pattern (it needs an empty class such as `[^\x00-\xFF]`).
+pub fn never_matches(source: &str) -> bool {
+    use regex_syntax::hir::{Class, Hir, HirKind};
+    // `Properties::minimum_len` is conservative for alternations, so walk the tree instead.
+    fn can_match(h: &Hir) -> bool {
+        match h.kind() {
+            HirKind::Empty | HirKind::Literal(_) | HirKind::Look(_) => true,
+            HirKind::Class(Class::Bytes(c)) => c.ranges().first().is_some(),
+            HirKind::Class(Class::Unicode(c)) => c.ranges().first().is_some(),
+            HirKind::Repetition(r) => r.min == 0 || can_match(&r.sub),
+            HirKind::Capture(c) => can_match(&c.sub),
+            HirKind::Concat(v) => v.iter().all(can_match),
+            HirKind::Alternation(v) => v.iter().any(can_match),
+        }
+    }
+    regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(source)
+        .is_ok_and(|hir| !can_match(&hir))
+}
+
 /// The literal prefixes every match must start with, if the pattern has a usable set: what lets
 /// the regex engine skip ahead with a vectorized search instead of trying the pattern at every
 /// byte. `None` means no anchor (every byte is a candidate: slow).
@@ -98,6 +121,13 @@ mod tests {
         assert!(Pattern::new("(unclosed").unwrap_err().contains("unclosed"));
         assert!(Pattern::new(r"\w{1000}{1000}").is_err());
         assert!(Pattern::new("x*").unwrap().matches_empty());
+    }
+
+    #[test]
+    fn impossible_patterns() {
+        assert!(never_matches(r"[^\x00-\xFF]"));
+        assert!(!never_matches(r"a|[^\x00-\xFF]"));
+        assert!(!never_matches(r"\d+"));
     }
 
     #[test]

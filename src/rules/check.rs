@@ -9,7 +9,7 @@
 
 use super::{LoadedRule, Origin, Ruleset};
 use crate::format::{Format, access};
-use crate::redact::pattern::literal_anchor;
+use crate::redact::pattern::{literal_anchor, never_matches};
 use crate::redact::{Action, Detector};
 use crate::retention::format_duration;
 use std::fmt::Write;
@@ -151,7 +151,9 @@ pub fn warnings(set: &Ruleset) -> Vec<Warning> {
             )));
         }
         if let Detector::Pattern(p) = &r.rule.detector {
-            if literal_anchor(p.source()).is_none() {
+            if never_matches(p.source()) {
+                out.push(warn(format!("rule '{}': pattern can never match anything", r.rule.name)));
+            } else if literal_anchor(p.source()).is_none() {
                 out.push(warn(format!(
                     "rule '{}': pattern has no literal anchor, so it runs at every byte of every line (slow); start it with a literal if you can",
                     r.rule.name
@@ -228,6 +230,11 @@ fields = ["remote_usr"]
 formats = ["access"]
 action = "redact"
 [[rule]]
+name = "never"
+detector = "regex"
+pattern = 'x[^\x00-\xFF]'
+action = "redact"
+[[rule]]
 name = "e1"
 detector = "email"
 action = "redact"
@@ -239,7 +246,8 @@ action = "hash"
 "#,
         );
         let w: Vec<String> = warnings(&set).into_iter().map(|w| format!("{}: {}", w.origin, w.message)).collect();
-        assert_eq!(w.len(), 3, "{w:#?}");
+        assert_eq!(w.len(), 4, "{w:#?}");
+        assert!(w[3].contains("'never': pattern can never match"), "{}", w[3]);
         assert!(w[0].starts_with("c.toml:8: rule 'b' is shadowed") && w[0].contains(" a "), "{}", w[0]);
         assert!(w[1].contains("'slow'") && w[1].contains("no literal anchor"), "{}", w[1]);
         assert!(w[2].contains("'remote_usr'"), "{}", w[2]);
