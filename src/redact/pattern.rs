@@ -27,8 +27,8 @@ pub fn never_matches(source: &str) -> bool {
     fn can_match(h: &Hir) -> bool {
         match h.kind() {
             HirKind::Empty | HirKind::Literal(_) | HirKind::Look(_) => true,
-            HirKind::Class(Class::Bytes(c)) => c.ranges().first().is_some(),
-            HirKind::Class(Class::Unicode(c)) => c.ranges().first().is_some(),
+            HirKind::Class(Class::Bytes(c)) => !c.ranges().is_empty(),
+            HirKind::Class(Class::Unicode(c)) => !c.ranges().is_empty(),
             HirKind::Repetition(r) => r.min == 0 || can_match(&r.sub),
             HirKind::Capture(c) => can_match(&c.sub),
             HirKind::Concat(v) => v.iter().all(can_match),
