@@ -176,7 +176,12 @@ mod tests {
     use super::*;
 
     fn found(s: &str) -> Vec<&str> {
-        crate::redact::table::found(|b, o| drop(find(b, 0, o, &mut Vec::new())), s)
+        crate::redact::table::found(
+            |b, o| {
+                find(b, 0, o, &mut Vec::new());
+            },
+            s,
+        )
     }
 
     // Test numbers published by card networks and payment processors for testing.

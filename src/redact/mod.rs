@@ -588,7 +588,7 @@ pub(crate) mod table {
     use super::span::Span;
 
     /// The substrings a finder reports on `line`, in order.
-    pub fn found<'a>(find: impl Fn(&[u8], &mut Vec<Span>), line: &'a str) -> Vec<&'a str> {
+    pub fn found(find: impl Fn(&[u8], &mut Vec<Span>), line: &str) -> Vec<&str> {
         let mut spans = Vec::new();
         find(line.as_bytes(), &mut spans);
         spans.iter().map(|sp| &line[sp.start..sp.end]).collect()
