@@ -3,10 +3,11 @@
 //! Everything that can be wrong with the arguments (a rule file that does not parse, hash mode
 //! without a usable key, a malformed `--now`, zero threads) is found while building the config,
 //! before a byte of input is read, and reported as a [`ConfigError`] whose kind maps to an exit
-//! code. The built config cannot be misconfigured.
+//! code. The built config cannot be misconfigured. [`Anonymizer`] is the part the filter and
+//! `serve` share (rules, key, clock, processor); each builds it through the same path.
 
 use crate::anonymize::Pseudonymizer;
-use crate::cli::{FormatArg, IpModeArg, RunArgs};
+use crate::cli::{AnonArgs, FormatArg, IpModeArg, RunArgs};
 use crate::format::Format;
 use crate::pipeline::Settings;
 use crate::process::{Options, Processor};
@@ -106,8 +107,18 @@ fn load_key(path: &Path, warnings: &mut Vec<String>) -> Result<Pseudonymizer, Co
     Pseudonymizer::new(&key).map_err(|e| ConfigError::Usage(format!("key file {}: {e}", path.display())))
 }
 
-impl Config {
-    pub fn from_args(args: RunArgs) -> Result<Self, ConfigError> {
+/// How lines are anonymized, validated: what the filter and `serve` share.
+pub struct Anonymizer {
+    pub processor: Processor,
+    pub clock: Clock,
+    pub threads: usize,
+    pub max_line: usize,
+    /// Non-fatal findings to print before running (e.g. a key file others can read).
+    pub warnings: Vec<String>,
+}
+
+impl Anonymizer {
+    pub fn from_args(args: &AnonArgs) -> Result<Self, ConfigError> {
         let clock = match &args.now {
             Some(s) => Clock::Fixed(crate::time::parse_rfc3339(s).ok_or_else(|| {
                 ConfigError::Usage(format!("--now '{s}' is not an RFC 3339 timestamp (e.g. 2026-11-22T10:00:00Z)"))
@@ -143,22 +154,35 @@ impl Config {
             FormatArg::Logfmt => Some(Format::Logfmt),
             FormatArg::Text => Some(Format::Text),
         };
+        Ok(Anonymizer {
+            processor: Processor::new(
+                engine,
+                &ruleset.retention,
+                Options { format, tag_retention: args.tag_retention },
+            ),
+            clock,
+            threads,
+            max_line: args.max_line,
+            warnings,
+        })
+    }
+}
+
+impl Config {
+    pub fn from_args(args: RunArgs) -> Result<Self, ConfigError> {
+        let anon = Anonymizer::from_args(&args.anon)?;
         let inputs = if args.files.is_empty() {
             vec![Input::Stdin]
         } else {
             args.files.into_iter().map(|p| if p.as_os_str() == "-" { Input::Stdin } else { Input::File(p) }).collect()
         };
         Ok(Config {
-            processor: Processor::new(
-                engine,
-                &ruleset.retention,
-                Options { format, tag_retention: args.tag_retention },
-            ),
-            settings: Settings { threads, max_line: args.max_line },
+            processor: anon.processor,
+            settings: Settings { threads: anon.threads, max_line: anon.max_line },
             inputs,
-            clock,
+            clock: anon.clock,
             stats: args.stats,
-            warnings,
+            warnings: anon.warnings,
         })
     }
 }

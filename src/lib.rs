@@ -16,6 +16,7 @@
 //! - [`retention`]: expiry from event time and carried categories.
 //! - [`process`]: one line through format, redaction and tagging.
 //! - [`pipeline`]: reader -> workers -> ordered writer.
+//! - [`serve`]: the TCP/UDP sidecar (`loganon serve`); the only module that uses tokio.
 //! - [`time`]: timestamp parsing and printing without allocation.
 
 pub mod anonymize;
@@ -28,4 +29,5 @@ pub mod process;
 pub mod redact;
 pub mod retention;
 pub mod rules;
+pub mod serve;
 pub mod time;

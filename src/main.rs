@@ -8,6 +8,7 @@ use loganon::config::{self, Config, ConfigError, Input};
 use loganon::pipeline::{self, Ending};
 use loganon::process::Stats;
 use loganon::rules::examples;
+use loganon::serve::ServeConfig;
 use std::io::{self, Read};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -16,6 +17,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Rules(RulesCommand::Test { files })) => rules_test(&files),
+        Some(Command::Serve(args)) => serve(args),
         None => filter(cli.run),
     };
     match result {
@@ -96,6 +98,17 @@ fn print_stats(config: &Config, stats: &Stats, secs: f64, ending: &Ending) {
         stats.redactions.allowed,
         stats.redactions.fused
     );
+}
+
+/// `loganon serve`: runs until SIGTERM/SIGINT and the drain, then prints the counters.
+fn serve(args: Box<loganon::cli::ServeArgs>) -> anyhow::Result<ExitCode> {
+    let config = ServeConfig::from_args(*args)?;
+    for w in &config.anon.warnings {
+        eprintln!("loganon: warning: {w}");
+    }
+    let metrics = loganon::serve::run(config)?;
+    eprintln!("loganon: {}", metrics.summary());
+    Ok(ExitCode::SUCCESS)
 }
 
 fn rules_test(files: &[std::path::PathBuf]) -> anyhow::Result<ExitCode> {
