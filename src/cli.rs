@@ -159,8 +159,9 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECS", default_value_t = 5)]
     pub full_timeout: u64,
 
-    /// On SIGTERM/SIGINT, the longest wait for connected clients to finish sending, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    /// On SIGTERM/SIGINT, the longest time connections go on reading what their clients are
+    /// still sending, in seconds; then they stop reading (what was read is still written).
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub drain_timeout: u64,
 
     /// Serve counters in Prometheus text format over HTTP on this address.

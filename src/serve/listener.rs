@@ -167,7 +167,7 @@ pub async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, limit: Arc<
     loop {
         let permit = tokio::select! {
             p = limit.clone().acquire_owned() => p.expect("the connection limit is never closed"),
-            _ = shared.shutdown.cancelled() => return,
+            _ = shared.shutdown.cancelled() => return drain_backlog(listener, shared, limit),
         };
         let socket = tokio::select! {
             r = listener.accept() => match r {
@@ -179,19 +179,42 @@ pub async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, limit: Arc<
                     continue;
                 }
             },
-            _ = shared.shutdown.cancelled() => return,
+            _ = shared.shutdown.cancelled() => return drain_backlog(listener, shared, limit),
         };
-        shared.metrics.connections.fetch_add(1, Relaxed);
-        shared.metrics.connections_open.fetch_add(1, Relaxed);
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            if let Err(e) = connection(socket, &shared).await {
-                eprintln!("loganon: warning: connection: {e}");
-            }
-            shared.metrics.connections_open.fetch_sub(1, Relaxed);
-            drop(permit);
-        });
+        spawn_connection(socket, &shared, permit);
     }
+}
+
+/// At shutdown: takes the connections the kernel already completed (their clients connected,
+/// and may have sent lines, before the signal), within the connection limit, then drops the
+/// listener so no new client gets in.
+fn drain_backlog(listener: TcpListener, shared: Arc<Shared>, limit: Arc<Semaphore>) {
+    let std_listener = match listener.into_std() {
+        Ok(l) => l,
+        Err(_) => return,
+    };
+    while let Ok(permit) = limit.clone().try_acquire_owned() {
+        // The socket is non-blocking: this takes only what is queued.
+        let Ok((socket, _)) = std_listener.accept() else { return };
+        let socket = match socket.set_nonblocking(true).and_then(|()| TcpStream::from_std(socket)) {
+            Ok(s) => s,
+            Err(_) => continue,
+        };
+        spawn_connection(socket, &shared, permit);
+    }
+}
+
+fn spawn_connection(socket: TcpStream, shared: &Arc<Shared>, permit: tokio::sync::OwnedSemaphorePermit) {
+    shared.metrics.connections.fetch_add(1, Relaxed);
+    shared.metrics.connections_open.fetch_add(1, Relaxed);
+    let shared = shared.clone();
+    tokio::spawn(async move {
+        if let Err(e) = connection(socket, &shared).await {
+            eprintln!("loganon: warning: connection: {e}");
+        }
+        shared.metrics.connections_open.fetch_sub(1, Relaxed);
+        drop(permit);
+    });
 }
 
 /// Why a read loop stopped.

@@ -5,7 +5,10 @@
 //! - `cli`: the contract: tag, retention, IP modes, bytes, rules, errors, streaming, `rules test`
 //! - `formats`: golden files per format, field rules, the shared real logs' structure, JSON
 //!   round trips
+//! - `serve`: the TCP sidecar over raw sockets: framing, shutdown drain, outputs, backpressure,
+//!   metrics, UDP, a 50-client load test, and rsyslog as a real client
 
 mod cli;
 mod formats;
+mod serve;
 mod util;
