@@ -9,7 +9,7 @@ use super::output::Batch;
 use super::{ForwardFraming, OnFull};
 use crate::config::Clock;
 use crate::process::{LineScratch, Processor, Stats};
-use std::io;
+use std::io::{self, Write as _};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
@@ -111,8 +111,8 @@ impl Reader {
                 let mut msg = &self.line[..];
                 msg = msg.strip_suffix(b"\n").unwrap_or(msg);
                 msg = msg.strip_suffix(b"\r").unwrap_or(msg);
-                self.batch.extend_from_slice(msg.len().to_string().as_bytes());
-                self.batch.push(b' ');
+                // Writing to a Vec cannot fail.
+                let _ = write!(self.batch, "{} ", msg.len());
                 self.batch.extend_from_slice(msg);
             }
         }

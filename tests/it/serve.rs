@@ -101,15 +101,16 @@ impl Server {
         }
     }
 
-    /// Asks for the counters (SIGUSR1) until they show `needle`.
+    /// Asks for the counters (SIGUSR1) until the latest printout shows `needle`.
     fn wait_counters(&self, needle: &str) -> String {
         let start = Instant::now();
         loop {
             self.signal("USR1");
             std::thread::sleep(Duration::from_millis(50));
             let s = self.stderr.lock().unwrap().clone();
-            if s.contains(needle) {
-                return s;
+            let last = s.lines().rev().find(|l| l.starts_with("loganon: connections ")).unwrap_or("");
+            if last.contains(needle) {
+                return last.to_owned();
             }
             assert!(start.elapsed() < Duration::from_secs(10), "counters never showed {needle:?}: {s}");
         }
@@ -721,4 +722,42 @@ input(type="imfile" File="{input}" Tag="app" ruleset="fwd" readMode="0")
 
 fn wait_port(port: u16) {
     wait_for(|| TcpStream::connect(("127.0.0.1", port)).is_ok());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Limits
+
+#[test]
+fn an_idle_connection_is_closed_and_its_partial_line_kept() {
+    let server = start(&["--idle-timeout", "1"]);
+    let mut c = server.connect();
+    c.write_all(b"done 203.0.113.8\nhalf 203.0.113.9").unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let started = Instant::now();
+    // The server closes its side: our read sees the end of the stream.
+    assert_eq!(c.read(&mut [0u8; 16]).unwrap(), 0);
+    assert!(started.elapsed() >= Duration::from_millis(900), "closed early");
+    server.wait_counters("open 0");
+    let (out, err, code) = server.stop();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, format!("done 203.0.113.0{TAG}\nhalf 203.0.113.0{TAG}\n"));
+}
+
+#[test]
+fn connections_over_the_limit_wait_for_a_free_slot() {
+    let server = start(&["--max-connections", "1"]);
+    let mut first = server.connect();
+    first.write_all(b"first 192.0.2.1\n").unwrap();
+    server.wait_counters("connections 1 (open 1)");
+    // The second client's handshake completes in the kernel, but it is not served yet.
+    let mut second = server.connect();
+    second.write_all(b"second 192.0.2.2\n").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    server.wait_counters("connections 1 (open 1)");
+    drop(first);
+    server.wait_counters("connections 2");
+    drop(second);
+    let (out, err, code) = server.stop();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, format!("first 192.0.2.0{TAG}\nsecond 192.0.2.0{TAG}\n"));
 }
