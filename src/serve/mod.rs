@@ -16,7 +16,8 @@
 //!   it is full, connections stop reading, so TCP flow control slows the clients. With
 //!   `--on-full drop`, a connection that waited `--full-timeout` drops its batches (counted)
 //!   until there is room again; the default is to wait, losing nothing.
-//! - Shutdown (SIGTERM/SIGINT), the drain protocol of [`listener::Shared`]: stop accepting; each
+//! - Shutdown is injected into [`Server::run`] as a future (in the binary: the first SIGTERM or
+//!   SIGINT); then comes the drain protocol of [`listener::Shared`]: stop accepting; each
 //!   connection reads on while its client is still sending (until EOF, a short silence, or
 //!   `--drain-timeout`), anonymizes every line it read, the last partial one included, and queues
 //!   it; the writer writes everything queued, flushes, and the process exits 0. A line the server
@@ -44,7 +45,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 /// Framing of the lines written to the output.
@@ -133,31 +134,30 @@ pub fn run(config: ServeConfig) -> Result<Arc<Metrics>, ServeError> {
         .enable_all()
         .build()
         .map_err(ServeError::Runtime)?;
-    runtime.block_on(serve(config))
-}
-
-async fn bind(addr: &str) -> Result<TcpListener, ServeError> {
-    TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr: addr.into(), source })
-}
-
-async fn serve(config: ServeConfig) -> Result<Arc<Metrics>, ServeError> {
-    let mut listeners = Vec::new();
-    for addr in &config.listen {
-        listeners.push(bind(addr).await?);
-    }
-    let udp = match &config.udp {
-        Some(addr) => {
-            Some(UdpSocket::bind(addr).await.map_err(|source| ServeError::Bind { addr: addr.clone(), source })?)
+    runtime.block_on(async {
+        let server = Server::bind(config).await?;
+        // Signal handlers go in before the addresses are announced, so a client that read the
+        // announcement can already stop the server cleanly.
+        let stop = signals(server.metrics.clone(), server.reopen.clone(), server.abort.clone())?;
+        for line in server.announcement().map_err(ServeError::Runtime)? {
+            eprintln!("{line}");
         }
-        None => None,
-    };
-    let metrics_listener = match &config.metrics {
-        Some(addr) => Some(bind(addr).await?),
-        None => None,
-    };
-    let output = Output::open(&config.target).await.map_err(ServeError::Output)?;
-    // Signal handlers go in before the addresses are announced, so a client that read the
-    // announcement can already stop the server cleanly.
+        server
+            .run(async move {
+                let _ = stop.await;
+            })
+            .await
+    })
+}
+
+/// Installs the signal handlers. The returned receiver fires on the first SIGTERM/SIGINT; a
+/// second one cancels `abort` (stop waiting for an output that cannot be written). SIGUSR1
+/// prints the counters, SIGHUP reopens the output file.
+fn signals(
+    metrics: Arc<Metrics>,
+    reopen: Arc<Notify>,
+    abort: CancellationToken,
+) -> Result<oneshot::Receiver<()>, ServeError> {
     let sig = |kind| signal(kind).map_err(ServeError::Runtime);
     let (mut term, mut int, mut usr1, mut hup) = (
         sig(SignalKind::terminate())?,
@@ -165,93 +165,214 @@ async fn serve(config: ServeConfig) -> Result<Arc<Metrics>, ServeError> {
         sig(SignalKind::user_defined1())?,
         sig(SignalKind::hangup())?,
     );
-
-    for l in &listeners {
-        eprintln!("loganon: listening on {}", l.local_addr().map_err(ServeError::Runtime)?);
-    }
-    if let Some(u) = &udp {
-        eprintln!("loganon: listening on udp {}", u.local_addr().map_err(ServeError::Runtime)?);
-    }
-    if let Some(m) = &metrics_listener {
-        eprintln!("loganon: metrics on {}", m.local_addr().map_err(ServeError::Runtime)?);
-    }
-
-    let processor = Arc::new(config.anon.processor);
-    let metrics = Arc::new(Metrics::new(processor.engine().rules()));
-    let shutdown = CancellationToken::new();
-    let stop_reading = CancellationToken::new();
-    let abort = CancellationToken::new();
-    let reopen = Arc::new(Notify::new());
-    let space = Arc::new(Semaphore::new(config.buffer_bytes));
-    let (tx, rx) = mpsc::unbounded_channel();
-    let shared = Arc::new(Shared {
-        processor,
-        clock: config.anon.clock,
-        max_line: config.anon.max_line,
-        framing: config.framing,
-        on_full: config.on_full,
-        idle_timeout: config.idle_timeout,
-        metrics: metrics.clone(),
-        shutdown: shutdown.clone(),
-        stop_reading: stop_reading.clone(),
-        space: space.clone(),
-        space_total: config.buffer_bytes,
-        tx,
-    });
-
-    // Signals: the first SIGTERM/SIGINT starts the drain (and arms its deadline), a second one
-    // gives up on an output that cannot be written.
-    {
-        let (metrics, shutdown, stop_reading, abort, reopen) =
-            (metrics.clone(), shutdown.clone(), stop_reading.clone(), abort.clone(), reopen.clone());
-        let drain_timeout = config.drain_timeout;
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = int.recv() => {}
-                    _ = usr1.recv() => {
-                        eprintln!("loganon: {}", metrics.summary());
-                        continue;
-                    }
-                    _ = hup.recv() => {
-                        reopen.notify_one();
-                        continue;
-                    }
-                }
-                if shutdown.is_cancelled() {
-                    eprintln!("loganon: second signal: not waiting for the output any longer");
-                    abort.cancel();
+    let (tx, rx) = oneshot::channel();
+    tokio::spawn(async move {
+        let mut first = Some(tx);
+        loop {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+                _ = usr1.recv() => {
+                    eprintln!("loganon: {}", metrics.summary());
                     continue;
                 }
-                eprintln!("loganon: shutting down: draining connections");
-                shutdown.cancel();
-                let stop_reading = stop_reading.clone();
-                tokio::spawn(async move {
-                    tokio::time::sleep(drain_timeout).await;
-                    stop_reading.cancel();
-                });
+                _ = hup.recv() => {
+                    reopen.notify_one();
+                    continue;
+                }
             }
-        });
+            match first.take() {
+                Some(tx) => {
+                    let _ = tx.send(());
+                }
+                None => {
+                    eprintln!("loganon: second signal: not waiting for the output any longer");
+                    abort.cancel();
+                }
+            }
+        }
+    });
+    Ok(rx)
+}
+
+async fn bind(addr: &str) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr: addr.into(), source })
+}
+
+/// A server with its sockets bound and its output open, not yet accepting.
+pub struct Server {
+    config: ServeConfig,
+    listeners: Vec<TcpListener>,
+    udp: Option<UdpSocket>,
+    metrics_listener: Option<TcpListener>,
+    output: Output,
+    /// The counters, live while the server runs.
+    pub metrics: Arc<Metrics>,
+    /// Notify to reopen a file output (SIGHUP).
+    pub reopen: Arc<Notify>,
+    /// Cancel to stop waiting for an output that cannot be written; the run then fails.
+    pub abort: CancellationToken,
+}
+
+impl Server {
+    /// Binds every address and opens the output: all the ways to fail before serving.
+    pub async fn bind(config: ServeConfig) -> Result<Self, ServeError> {
+        let mut listeners = Vec::new();
+        for addr in &config.listen {
+            listeners.push(bind(addr).await?);
+        }
+        let udp = match &config.udp {
+            Some(addr) => {
+                Some(UdpSocket::bind(addr).await.map_err(|source| ServeError::Bind { addr: addr.clone(), source })?)
+            }
+            None => None,
+        };
+        let metrics_listener = match &config.metrics {
+            Some(addr) => Some(bind(addr).await?),
+            None => None,
+        };
+        let output = Output::open(&config.target).await.map_err(ServeError::Output)?;
+        let metrics = Arc::new(Metrics::new(config.anon.processor.engine().rules()));
+        Ok(Self {
+            config,
+            listeners,
+            udp,
+            metrics_listener,
+            output,
+            metrics,
+            reopen: Arc::new(Notify::new()),
+            abort: CancellationToken::new(),
+        })
     }
 
-    if let Some(l) = metrics_listener {
-        tokio::spawn(metrics::serve(l, metrics.clone(), shutdown.clone()));
+    /// The documented stderr lines naming every bound address.
+    pub fn announcement(&self) -> io::Result<Vec<String>> {
+        let mut lines = Vec::new();
+        for l in &self.listeners {
+            lines.push(format!("loganon: listening on {}", l.local_addr()?));
+        }
+        if let Some(u) = &self.udp {
+            lines.push(format!("loganon: listening on udp {}", u.local_addr()?));
+        }
+        if let Some(m) = &self.metrics_listener {
+            lines.push(format!("loganon: metrics on {}", m.local_addr()?));
+        }
+        Ok(lines)
     }
-    let limit = Arc::new(Semaphore::new(config.max_connections));
-    for l in listeners {
-        tokio::spawn(listener::accept_loop(l, shared.clone(), limit.clone()));
+
+    /// Serves until `shutdown` completes, then drains (see the module docs) and returns the
+    /// final counters once every line read has been written and flushed.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<Arc<Metrics>, ServeError> {
+        let Server { config, listeners, udp, metrics_listener, output, metrics, reopen, abort } = self;
+        let shutting_down = CancellationToken::new();
+        let stop_reading = CancellationToken::new();
+        let space = Arc::new(Semaphore::new(config.buffer_bytes));
+        let (tx, rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            processor: Arc::new(config.anon.processor),
+            clock: config.anon.clock,
+            max_line: config.anon.max_line,
+            framing: config.framing,
+            on_full: config.on_full,
+            idle_timeout: config.idle_timeout,
+            metrics: metrics.clone(),
+            shutdown: shutting_down.clone(),
+            stop_reading: stop_reading.clone(),
+            space: space.clone(),
+            space_total: config.buffer_bytes,
+            tx,
+        });
+        {
+            // The drain starts when `shutdown` completes and its deadline is armed then.
+            let (shutting_down, stop_reading) = (shutting_down.clone(), stop_reading.clone());
+            let drain_timeout = config.drain_timeout;
+            tokio::spawn(async move {
+                shutdown.await;
+                eprintln!("loganon: shutting down: draining connections");
+                shutting_down.cancel();
+                tokio::time::sleep(drain_timeout).await;
+                stop_reading.cancel();
+            });
+        }
+        if let Some(l) = metrics_listener {
+            tokio::spawn(metrics::serve(l, metrics.clone(), shutting_down.clone()));
+        }
+        let limit = Arc::new(Semaphore::new(config.max_connections));
+        for l in listeners {
+            tokio::spawn(listener::accept_loop(l, shared.clone(), limit.clone()));
+        }
+        if let Some(u) = udp {
+            tokio::spawn(listener::udp_loop(u, shared.clone()));
+        }
+        // From here on only the tasks hold senders: the writer ends when the last one is done.
+        drop(shared);
+        let written = output::run(output, rx, space, metrics.clone(), reopen, abort).await;
+        if let Err(e) = written {
+            shutting_down.cancel();
+            stop_reading.cancel();
+            return Err(ServeError::Output(e));
+        }
+        Ok(metrics)
     }
-    if let Some(u) = udp {
-        tokio::spawn(listener::udp_loop(u, shared.clone()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{AnonArgs, FormatArg};
+    use tokio::io::AsyncWriteExt;
+
+    fn config(output: &std::path::Path) -> ServeConfig {
+        let anon = Anonymizer::from_args(&AnonArgs {
+            ip_mode: None,
+            key_file: None,
+            now: Some("2026-11-22T12:00:00Z".into()),
+            rules: Vec::new(),
+            threads: Some(1),
+            max_line: 1 << 20,
+            format: FormatArg::Auto,
+            tag_retention: false,
+        })
+        .unwrap();
+        ServeConfig {
+            anon,
+            listen: vec!["127.0.0.1:0".into()],
+            udp: None,
+            target: Target::File(output.to_owned()),
+            framing: ForwardFraming::Lf,
+            max_connections: 4,
+            idle_timeout: None,
+            buffer_bytes: 1 << 16,
+            on_full: OnFull::Block,
+            drain_timeout: Duration::from_secs(30),
+            metrics: None,
+        }
     }
-    // From here on only the tasks hold senders: the writer ends when the last one is done.
-    drop(shared);
-    let written = output::run(output, rx, space, metrics.clone(), reopen, abort).await;
-    if let Err(e) = written {
-        shutdown.cancel();
-        stop_reading.cancel();
-        return Err(ServeError::Output(e));
+
+    /// Shutdown is a future handed to `run`: no signals needed to test the drain in-process.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_injected_shutdown_drains_an_open_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.log");
+        let server = Server::bind(config(&path)).await.unwrap();
+        let addr = server.listeners[0].local_addr().unwrap();
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let running = tokio::spawn(server.run(async move {
+            let _ = stop_rx.await;
+        }));
+        let mut client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        for i in 0..100 {
+            client.write_all(format!("n{i} 203.0.113.{i}\n").as_bytes()).await.unwrap();
+        }
+        client.write_all(b"tail 198.51.100.1").await.unwrap();
+        stop_tx.send(()).unwrap();
+        let metrics = running.await.unwrap().unwrap();
+        let out = std::fs::read_to_string(&path).unwrap();
+        let mut expected: String =
+            (0..100).map(|i| format!("n{i} 203.0.113.0 expires_at=2026-12-22T12:00:00Z\n")).collect();
+        expected.push_str("tail 198.51.100.0 expires_at=2026-12-22T12:00:00Z\n");
+        assert_eq!(out, expected);
+        assert_eq!(metrics.lines_out.load(std::sync::atomic::Ordering::Relaxed), 101);
+        drop(client);
     }
-    Ok(metrics)
 }
