@@ -89,6 +89,14 @@ impl ServeConfig {
         if args.buffer_bytes == 0 || args.buffer_bytes > u32::MAX as usize {
             return Err(ConfigError::Usage("--buffer-bytes must be between 1 and 4294967295".into()));
         }
+        for addr in &args.listen {
+            check_address("--listen", addr)?;
+        }
+        for (flag, addr) in [("--udp", &args.udp), ("--forward", &args.forward), ("--metrics", &args.metrics)] {
+            if let Some(addr) = addr {
+                check_address(flag, addr)?;
+            }
+        }
         let target = match (args.output, args.forward) {
             (Some(path), _) => Target::File(path),
             (None, Some(addr)) => Target::Forward(addr),
@@ -113,6 +121,15 @@ impl ServeConfig {
             drain_timeout: Duration::from_secs(args.drain_timeout),
             metrics: args.metrics,
         })
+    }
+}
+
+/// A usage error unless `addr` is `HOST:PORT` (`[v6]:PORT` for IPv6); whether the host resolves
+/// and the port can be bound is found out when binding or connecting.
+fn check_address(flag: &str, addr: &str) -> Result<(), ConfigError> {
+    match addr.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => Ok(()),
+        _ => Err(ConfigError::Usage(format!("{flag} '{addr}' is not HOST:PORT (e.g. 127.0.0.1:5140)"))),
     }
 }
 

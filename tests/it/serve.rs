@@ -295,6 +295,12 @@ fn usage_errors_exit_2_and_bind_failures_exit_1_with_nothing_on_stdout() {
     assert!(err.contains("--key-file"), "{err}");
     let (out, err, code) = run(&["serve"], b"");
     assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    let (out, err, code) = run(&["serve", "--listen", "127.0.0.1"], b"");
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert!(err.contains("--listen '127.0.0.1' is not HOST:PORT"), "{err}");
+    let (out, err, code) = run(&["serve", "--listen", "127.0.0.1:0", "--output", "/nonexistent/dir/out.log"], b"");
+    assert_eq!((code, out.as_str()), (1, ""), "{err}");
+    assert!(err.contains("cannot open output /nonexistent/dir/out.log"), "{err}");
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let (out, err, code) = run(&["serve", "--listen", &addr], b"");
