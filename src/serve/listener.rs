@@ -38,9 +38,10 @@ pub struct Shared {
     /// `None`: connections never time out.
     pub idle_timeout: Option<Duration>,
     pub metrics: Arc<Metrics>,
-    /// Cancelled on SIGTERM/SIGINT: the accept loops return (dropping their listeners, so no new
-    /// client is accepted) and each connection switches to draining: it goes on reading only
-    /// while its client keeps sending (until EOF, or [`DRAIN_QUIET`] of silence).
+    /// Cancelled when the shutdown future completes (SIGTERM/SIGINT in the binary): the accept
+    /// loops take the connections the kernel already completed, then return, dropping their
+    /// listeners, so no new client gets in; each connection switches to draining: it goes on
+    /// reading only while its client keeps sending (until EOF, or [`DRAIN_QUIET`] of silence).
     pub shutdown: CancellationToken,
     /// Cancelled when the drain timeout has passed after `shutdown`: connections stop reading
     /// at once. Either way a connection then anonymizes every complete frame it holds and its
@@ -51,8 +52,10 @@ pub struct Shared {
     pub space: Arc<Semaphore>,
     /// Total permits of `space`.
     pub space_total: usize,
-    /// To the writer. Each connection task holds a clone; the writer ends, after flushing, when
-    /// the last one is dropped, i.e. once every connection has queued its last batch.
+    /// To the writer. Unbounded as a channel because `space` bounds it in bytes, which a count
+    /// of batches could not. Each connection task holds a clone; the writer ends, after
+    /// flushing, when the last one is dropped, i.e. once every connection has queued its last
+    /// batch.
     pub tx: mpsc::UnboundedSender<Batch>,
 }
 
