@@ -387,7 +387,8 @@ fn a_stalled_downstream_slows_the_client_with_bounded_memory_and_loses_nothing()
         s.read_to_end(&mut v).unwrap();
         v
     });
-    let total = 400_000usize;
+    // Far more than loopback socket buffers hold (tens of MB where autotuning allows).
+    let total = 2_000_000usize;
     let line = |i: usize| format!("{i:07} client 203.0.113.{} pad {}\n", i % 256, "p".repeat(40));
     let mut c = server.connect();
     c.set_write_timeout(Some(Duration::from_secs(3))).unwrap();
@@ -430,7 +431,7 @@ fn on_full_drop_keeps_reading_and_counts_what_it_drops() {
     let held = std::thread::spawn(move || l.accept().unwrap());
     let mut c = server.connect();
     c.set_write_timeout(Some(Duration::from_secs(20))).unwrap();
-    let chunk: String = (0..1000).map(|i| format!("line {i} 203.0.113.1 {}\n", "q".repeat(60))).collect();
+    let chunk: String = (0..1000).map(|i| format!("line {i} 203.0.113.1 {}\n", "q".repeat(200))).collect();
     for _ in 0..100 {
         c.write_all(chunk.as_bytes()).expect("drop mode never stalls the client for long");
     }
