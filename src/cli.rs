@@ -43,13 +43,34 @@ pub enum FormatArg {
     Text,
 }
 
-/// Options of the filter and of the commands that anonymize.
+/// Options of the filter: its inputs, and how lines are anonymized.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Input files, read in order; standard input if none (or `-`).
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
+    #[command(flatten)]
+    pub anon: AnonArgs,
+
+    /// Write every finding (line, byte range, rule, category, action; never the value) as JSON
+    /// lines to FILE, then a summary line.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    /// Find and report, but write no log lines (needs --report or --stats).
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Print counts (lines, bytes, throughput, redactions per rule and category) to standard
+    /// error at exit.
+    #[arg(long)]
+    pub stats: bool,
+}
+
+/// How lines are anonymized: shared by the filter and `serve`.
+#[derive(Debug, Args)]
+pub struct AnonArgs {
     /// How to anonymize IP addresses [default: truncate].
     #[arg(long, value_enum)]
     pub ip_mode: Option<IpModeArg>,
@@ -83,23 +104,89 @@ pub struct RunArgs {
     /// `expires_at`; a `"retention"` member in JSON), for stores that route per class.
     #[arg(long)]
     pub tag_retention: bool,
+}
 
-    /// Write every finding (line, byte range, rule, category, action; never the value) as JSON
-    /// lines to FILE, then a summary line.
-    #[arg(long, value_name = "FILE")]
-    pub report: Option<PathBuf>,
+/// Framing of the lines sent to `--forward`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ForwardFramingArg {
+    /// One line per message, ended by a newline.
+    Lf,
+    /// RFC 6587 octet counting: `LEN SP MSG`, the message without its newline.
+    OctetCounting,
+}
 
-    /// Find and report, but write no log lines (needs --report or --stats).
-    #[arg(long)]
-    pub dry_run: bool,
+/// What a connection does when the output buffer stays full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OnFullArg {
+    /// Wait: readers stop reading and TCP flow control slows the clients. Nothing is lost.
+    Block,
+    /// After --full-timeout, drop the lines that do not fit (counted), keep reading.
+    Drop,
+}
 
-    /// Print counts (lines, bytes, throughput, redactions per rule) to standard error at exit.
-    #[arg(long)]
-    pub stats: bool,
+/// Options of `loganon serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// TCP address to accept clients on (repeatable); port 0 picks a free port. Every bound
+    /// address is printed on standard error as `loganon: listening on ADDR`.
+    #[arg(long, value_name = "ADDR", required = true)]
+    pub listen: Vec<String>,
+
+    /// Also receive syslog over UDP on this address (one or more lines per datagram).
+    #[arg(long, value_name = "ADDR")]
+    pub udp: Option<String>,
+
+    /// Append lines to this file instead of standard output; reopened on SIGHUP (logrotate).
+    #[arg(long, value_name = "FILE", conflicts_with = "forward")]
+    pub output: Option<PathBuf>,
+
+    /// Send lines to a downstream collector over TCP, reconnecting with backoff.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub forward: Option<String>,
+
+    /// Framing of the lines sent to --forward.
+    #[arg(long, value_enum, default_value_t = ForwardFramingArg::Lf, requires = "forward")]
+    pub forward_framing: ForwardFramingArg,
+
+    /// Most clients connected at once; more wait in the kernel's accept queue.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    pub max_connections: usize,
+
+    /// Close a connection that sent nothing for this many seconds (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub idle_timeout: u64,
+
+    /// Anonymized bytes held for the output at most; when full, readers wait (see --on-full).
+    #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
+    pub buffer_bytes: usize,
+
+    /// When the buffer stays full for --full-timeout: keep waiting (block), or drop lines and
+    /// count them (drop).
+    #[arg(long, value_enum, default_value_t = OnFullArg::Block)]
+    pub on_full: OnFullArg,
+
+    /// Seconds the buffer may stay full before --on-full drop starts dropping.
+    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    pub full_timeout: u64,
+
+    /// On SIGTERM/SIGINT, the longest time connections go on reading what their clients are
+    /// still sending, in seconds; then they stop reading (what was read is still written).
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub drain_timeout: u64,
+
+    /// Serve counters in Prometheus text format over HTTP on this address.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
+
+    #[command(flatten)]
+    pub anon: AnonArgs,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Accept log lines over TCP (and UDP), anonymize them, and write them to standard output, a
+    /// file or a downstream collector. Stops on SIGTERM/SIGINT after writing every line read.
+    Serve(Box<ServeArgs>),
     /// Work with rule files.
     #[command(subcommand)]
     Rules(RulesCommand),

@@ -3,10 +3,11 @@
 //! Everything that can be wrong with the arguments (a rule file that does not parse, hash mode
 //! without a usable key, a malformed `--now`, zero threads) is found while building the config,
 //! before a byte of input is read, and reported as a [`ConfigError`] whose kind maps to an exit
-//! code. The built config cannot be misconfigured.
+//! code. The built config cannot be misconfigured. [`Anonymizer`] is the part the filter and
+//! `serve` share (rules, key, clock, processor); each builds it through the same path.
 
 use crate::anonymize::Pseudonymizer;
-use crate::cli::{FormatArg, IpModeArg, RunArgs};
+use crate::cli::{AnonArgs, FormatArg, IpModeArg, RunArgs};
 use crate::format::Format;
 use crate::pipeline::Settings;
 use crate::process::{Options, Processor};
@@ -60,8 +61,8 @@ pub struct Config {
     pub report: Option<PathBuf>,
     /// `--dry-run`: find and report, write no log lines.
     pub dry_run: bool,
-    /// The rules, IP mode and key the processor was built from (to rebuild variants, as `bench`
-    /// does).
+    /// The rules, IP mode, key and options the processor was built from (to rebuild variants,
+    /// as `bench` and `diff` do).
     pub ruleset: Ruleset,
     pub ip_mode: Option<IpMode>,
     pub keyed: Option<Pseudonymizer>,
@@ -116,8 +117,23 @@ fn load_key(path: &Path, warnings: &mut Vec<String>) -> Result<Pseudonymizer, Co
     Pseudonymizer::new(&key).map_err(|e| ConfigError::Usage(format!("key file {}: {e}", path.display())))
 }
 
-impl Config {
-    pub fn from_args(args: RunArgs) -> Result<Self, ConfigError> {
+/// How lines are anonymized, validated: what the filter and `serve` share.
+pub struct Anonymizer {
+    pub processor: Processor,
+    pub ruleset: Ruleset,
+    pub ip_mode: Option<IpMode>,
+    pub keyed: Option<Pseudonymizer>,
+    pub options: Options,
+    pub clock: Clock,
+    pub threads: usize,
+    pub max_line: usize,
+    /// Non-fatal findings to print before running (e.g. a key file others can read).
+    pub warnings: Vec<String>,
+}
+
+impl Anonymizer {
+    /// Validates the anonymization options; `report` makes the processor record findings.
+    pub fn from_args(args: &AnonArgs, report: bool) -> Result<Self, ConfigError> {
         let clock = match &args.now {
             Some(s) => Clock::Fixed(crate::time::parse_rfc3339(s).ok_or_else(|| {
                 ConfigError::Usage(format!("--now '{s}' is not an RFC 3339 timestamp (e.g. 2026-11-22T10:00:00Z)"))
@@ -129,9 +145,6 @@ impl Config {
             Some(n) => n,
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
-        if args.dry_run && args.report.is_none() && !args.stats {
-            return Err(ConfigError::Usage("--dry-run writes no log lines: give --report FILE or --stats".into()));
-        }
         if args.max_line == 0 {
             return Err(ConfigError::Usage("--max-line must be at least 1".into()));
         }
@@ -156,25 +169,45 @@ impl Config {
             FormatArg::Logfmt => Some(Format::Logfmt),
             FormatArg::Text => Some(Format::Text),
         };
-        let options = Options { format, tag_retention: args.tag_retention, report: args.report.is_some() };
+        let options = Options { format, tag_retention: args.tag_retention, report };
+        Ok(Anonymizer {
+            processor: Processor::new(engine, &ruleset.retention, options),
+            ruleset,
+            ip_mode,
+            keyed,
+            options,
+            clock,
+            threads,
+            max_line: args.max_line,
+            warnings,
+        })
+    }
+}
+
+impl Config {
+    pub fn from_args(args: RunArgs) -> Result<Self, ConfigError> {
+        if args.dry_run && args.report.is_none() && !args.stats {
+            return Err(ConfigError::Usage("--dry-run writes no log lines: give --report FILE or --stats".into()));
+        }
+        let anon = Anonymizer::from_args(&args.anon, args.report.is_some())?;
         let inputs = if args.files.is_empty() {
             vec![Input::Stdin]
         } else {
             args.files.into_iter().map(|p| if p.as_os_str() == "-" { Input::Stdin } else { Input::File(p) }).collect()
         };
         Ok(Config {
-            processor: Processor::new(engine, &ruleset.retention, options),
-            ruleset,
-            ip_mode,
-            keyed,
-            options,
-            settings: Settings { threads, max_line: args.max_line },
+            processor: anon.processor,
+            settings: Settings { threads: anon.threads, max_line: anon.max_line },
             inputs,
-            clock,
+            clock: anon.clock,
             stats: args.stats,
             report: args.report,
             dry_run: args.dry_run,
-            warnings,
+            ruleset: anon.ruleset,
+            ip_mode: anon.ip_mode,
+            keyed: anon.keyed,
+            options: anon.options,
+            warnings: anon.warnings,
         })
     }
 }

@@ -19,6 +19,7 @@
 //! - [`bench`]: `loganon bench`: throughput and per-rule cost of a ruleset.
 //! - [`diff`]: `loganon diff`: the lines a rule change would alter.
 //! - [`report`]: `--report` findings as JSON lines, without the values.
+//! - [`serve`]: the TCP/UDP sidecar (`loganon serve`); the only module that uses tokio.
 //! - [`time`]: timestamp parsing and printing without allocation.
 
 pub mod anonymize;
@@ -34,4 +35,5 @@ pub mod redact;
 pub mod report;
 pub mod retention;
 pub mod rules;
+pub mod serve;
 pub mod time;

@@ -11,6 +11,7 @@ use loganon::process::Processor;
 use loganon::process::Stats;
 use loganon::report::ReportWriter;
 use loganon::rules::{check, examples};
+use loganon::serve::ServeConfig;
 use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
         Some(Command::Rules(RulesCommand::Check { files })) => rules_check(&files),
         Some(Command::Bench(args)) => bench(args),
         Some(Command::Diff(args)) => diff(args),
+        Some(Command::Serve(args)) => serve(args),
         None => filter(cli.run),
     };
     match result {
@@ -224,6 +226,17 @@ fn rules_check(files: &[std::path::PathBuf]) -> anyhow::Result<ExitCode> {
     }
     text += &format!("{} warning(s)\n", warnings.len());
     emit(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `loganon serve`: runs until SIGTERM/SIGINT and the drain, then prints the counters.
+fn serve(args: Box<loganon::cli::ServeArgs>) -> anyhow::Result<ExitCode> {
+    let config = ServeConfig::from_args(*args)?;
+    for w in &config.anon.warnings {
+        eprintln!("loganon: warning: {w}");
+    }
+    let metrics = loganon::serve::run(config)?;
+    eprintln!("loganon: {}", metrics.summary());
     Ok(ExitCode::SUCCESS)
 }
 

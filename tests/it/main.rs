@@ -2,12 +2,15 @@
 //! One binary (rather than one per file) so the suite links once.
 //!
 //! Index:
-//! - `authoring`: `--report`, `--dry-run`, `rules check`, `bench`
+//! - `authoring`: `--report`, `--dry-run`, `rules check`, `bench`, `diff`
 //! - `cli`: the contract: tag, retention, IP modes, bytes, rules, errors, streaming, `rules test`
 //! - `formats`: golden files per format, field rules, the shared real logs' structure, JSON
 //!   round trips
+//! - `serve`: the TCP sidecar over raw sockets: framing, shutdown drain, outputs, backpressure,
+//!   metrics, UDP, a 50-client load test, and rsyslog as a real client
 
 mod authoring;
 mod cli;
 mod formats;
+mod serve;
 mod util;
