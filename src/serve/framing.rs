@@ -51,6 +51,9 @@ pub struct LineCodec {
     scanned: usize,
     /// Bytes thrown away from over-long messages.
     pub discarded: u64,
+    /// The input ends on a message boundary (a datagram), so what is left at its end is a whole
+    /// line; on a connection it is a line the end of the connection cut short.
+    whole_at_end: bool,
 }
 
 /// How the buffered bytes start, for detection and for each octet-counted frame.
@@ -92,12 +95,20 @@ fn length_prefix(b: &[u8], need_pri: bool) -> Prefix {
 
 impl LineCodec {
     pub fn new(max_line: usize) -> Self {
-        Self { max_line: max_line.max(1), mode: Mode::Unknown, skip: 0, discarding: false, scanned: 0, discarded: 0 }
+        Self {
+            max_line: max_line.max(1),
+            mode: Mode::Unknown,
+            skip: 0,
+            discarding: false,
+            scanned: 0,
+            discarded: 0,
+            whole_at_end: false,
+        }
     }
 
-    /// A codec for input already known to be newline-delimited (UDP datagrams).
-    pub fn lf(max_line: usize) -> Self {
-        Self { mode: Mode::Lf, ..Self::new(max_line) }
+    /// A codec for one datagram: newline-delimited lines, the last one whole without its newline.
+    pub fn datagram(max_line: usize) -> Self {
+        Self { mode: Mode::Lf, whole_at_end: true, ..Self::new(max_line) }
     }
 
     /// Drops bytes owed to an over-long frame. Returns false if more input is needed.
@@ -224,17 +235,22 @@ impl Decoder for LineCodec {
             return Ok(None);
         }
         self.scanned = 0;
-        let truncated_frame = self.mode == Mode::Octet && matches!(length_prefix(buf, false), Prefix::Length(..));
-        if truncated_frame {
+        // On a connection, whatever is left was cut off by its end: an octet-counted frame short
+        // of its length, or a line without its newline. Either may end inside a value
+        // (`jane@exa`), so it is emitted as a cut line (see `Processor::line`), never as a whole
+        // one. A datagram's last line is whole.
+        let mut cut = !self.whole_at_end;
+        if self.mode == Mode::Octet {
             if let Prefix::Length(_, head) = length_prefix(buf, false) {
                 buf.advance(head);
+                cut = true;
             }
         }
         let data = buf.split_to(buf.len());
         if data.is_empty() {
             return Ok(None);
         }
-        Ok(Some(Frame { data, cut: truncated_frame }))
+        Ok(Some(Frame { data, cut }))
     }
 }
 
@@ -276,7 +292,8 @@ mod tests {
         let input = b"203.0.113.7 - - x\n200 OK\r\n\nlast without newline";
         assert_eq!(
             same_for_every_chunking(input, 1 << 20),
-            vec![line("203.0.113.7 - - x\n"), line("200 OK\r\n"), line("\n"), line("last without newline")]
+            // The connection ended before the last newline: that line may be truncated, so it is cut.
+            vec![line("203.0.113.7 - - x\n"), line("200 OK\r\n"), line("\n"), (b"last without newline".to_vec(), true)]
         );
     }
 

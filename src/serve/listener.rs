@@ -316,7 +316,7 @@ pub async fn udp_loop(socket: UdpSocket, shared: Arc<Shared>) {
         };
         shared.metrics.udp_datagrams.fetch_add(1, Relaxed);
         // A datagram is one or more whole lines: its own stream, ended.
-        let mut codec = LineCodec::lf(shared.max_line);
+        let mut codec = LineCodec::datagram(shared.max_line);
         data.clear();
         data.extend_from_slice(&buf[..n]);
         let now = shared.clock.now();
