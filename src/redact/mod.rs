@@ -180,6 +180,19 @@ impl Scratch {
     }
 }
 
+/// Sums `(category, count)` pairs by category, in order of first appearance: how per-rule
+/// counts are reported per category (stats, report, serve metrics).
+pub fn sum_by_category<'a>(pairs: impl Iterator<Item = (&'a str, u64)>) -> Vec<(&'a str, u64)> {
+    let mut out: Vec<(&str, u64)> = Vec::new();
+    for (category, n) in pairs {
+        match out.iter_mut().find(|(c, _)| *c == category) {
+            Some(slot) => slot.1 += n,
+            None => out.push((category, n)),
+        }
+    }
+    out
+}
+
 /// The compiled, immutable redaction engine.
 #[derive(Clone, Debug)]
 pub struct Engine {
@@ -271,14 +284,8 @@ impl Engine {
 
     /// Sums per-rule counts by the rules' categories, in order of first appearance.
     pub fn by_category(&self, per_rule: &[u64]) -> Vec<(&str, u64)> {
-        let mut out: Vec<(&str, u64)> = Vec::new();
-        for (r, n) in self.rules.iter().zip(per_rule.iter().copied().chain(std::iter::repeat(0))) {
-            match out.iter_mut().find(|(c, _)| *c == r.category) {
-                Some(slot) => slot.1 += n,
-                None => out.push((&r.category, n)),
-            }
-        }
-        out
+        let counts = per_rule.iter().copied().chain(std::iter::repeat(0));
+        sum_by_category(self.rules.iter().map(|r| r.category.as_str()).zip(counts))
     }
 
     /// Category names by bit index (bit `i` of a carried set is `category_names()[i]`).

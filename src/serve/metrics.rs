@@ -71,15 +71,8 @@ impl Metrics {
 
     /// Rewrites summed per category, in first-seen order.
     fn by_category(&self) -> Vec<(&str, u64)> {
-        let mut out: Vec<(&str, u64)> = Vec::new();
-        for ((_, category), n) in self.rules.iter().zip(&self.redactions) {
-            let n = n.load(Relaxed);
-            match out.iter_mut().find(|(c, _)| *c == category) {
-                Some((_, total)) => *total += n,
-                None => out.push((category, n)),
-            }
-        }
-        out
+        let pairs = self.rules.iter().zip(&self.redactions).map(|((_, c), n)| (c.as_str(), n.load(Relaxed)));
+        crate::redact::sum_by_category(pairs)
     }
 
     /// One line for stderr.
