@@ -344,6 +344,16 @@ fn load_rule(src: &Source, entry: &Spanned<model::RuleEntry>) -> Result<LoadedRu
             formats.push(format);
         }
     }
+    // A control byte in a replacement would break the line it is written into (a newline makes
+    // two output lines of one) or the terminal that shows it.
+    if let Some(r) = &e.replacement {
+        if r.chars().any(char::is_control) {
+            return Err(at(
+                entry.span(),
+                format!("rule '{name}': `replacement` must not contain control characters (newlines, tabs, escapes)"),
+            ));
+        }
+    }
     let rule = Rule {
         formats,
         replacement: e.replacement.clone().unwrap_or_else(|| format!("[{}]", name.to_ascii_uppercase())),
@@ -399,6 +409,9 @@ mod tests {
         assert!(err.message.contains("truncate"), "{err}");
         let err = load("[[rule]]\nname = \"a\"\ndetector = \"email\"\naction = \"redact\"\nprefix = 8\n").unwrap_err();
         assert!(err.message.contains("prefix"), "{err}");
+        let err = load("[[rule]]\nname = \"a\"\ndetector = \"email\"\naction = \"redact\"\nreplacement = \"a\\nb\"\n")
+            .unwrap_err();
+        assert!(err.message.contains("control characters"), "{err}");
     }
 
     #[test]
