@@ -264,6 +264,12 @@ impl Processor {
     /// Spans for the named fields of a text line that field rules target.
     fn field_seeds(&self, body: &[u8], format: Format, s: &mut LineScratch) {
         s.seeds.clear();
+        if format == Format::Text
+            && body.trim_ascii_start().starts_with(b"{")
+            && self.engine.has_field_rules(Format::Json)
+        {
+            self.broken_json_seeds(body, s);
+        }
         if !self.engine.has_field_rules(format) {
             return;
         }
@@ -282,6 +288,51 @@ impl Processor {
                 span.end += usize::from(body.get(f.end) == Some(&b'"'));
             }
             s.seeds.push(span);
+        }
+    }
+
+    /// A line that starts like JSON but did not parse (truncated, nested too deep) is scanned as
+    /// text, but its JSON field rules must still apply: each `"key": value` whose key is the last
+    /// segment of a JSON field rule's path gets that rule. A string value ends at its closing
+    /// quote; a scalar at `,`, `}`, `]` or a space; an object or array, which cannot be delimited
+    /// in a broken line, is taken to the end of the line (fail closed).
+    fn broken_json_seeds(&self, body: &[u8], s: &mut LineScratch) {
+        let mut after = 0;
+        for colon in memchr::memchr_iter(b':', body) {
+            if colon < after {
+                continue;
+            }
+            let key_end = body[..colon].trim_ascii_end().len();
+            if key_end < 2 || body[key_end - 1] != b'"' {
+                continue;
+            }
+            let Some(key_start) = memchr::memrchr(b'"', &body[..key_end - 1]).map(|i| i + 1) else { continue };
+            let Ok(key) = std::str::from_utf8(&body[key_start..key_end - 1]) else { continue };
+            let Some(rule) = self.engine.field_rule(Format::Json, |n| n.rsplit('.').next() == Some(key)) else {
+                continue;
+            };
+            let start = skip_ws(body, colon + 1);
+            let (start, end) = match body.get(start) {
+                Some(b'"') => {
+                    let mut i = start + 1;
+                    while i < body.len() && body[i] != b'"' {
+                        i += if body[i] == b'\\' { 2 } else { 1 };
+                    }
+                    (start + 1, i.min(body.len()))
+                }
+                Some(b'{' | b'[') => (start, body.len()),
+                _ => (
+                    start,
+                    body[start..]
+                        .iter()
+                        .position(|c| matches!(c, b',' | b'}' | b']' | b' '))
+                        .map_or(body.len(), |i| start + i),
+                ),
+            };
+            if end > start {
+                s.seeds.push(self.engine.field_span(body, start, end, rule, false));
+                after = end;
+            }
         }
     }
 
