@@ -10,7 +10,7 @@
 
 use crate::format::{self, Field, Format, json};
 use crate::redact::span::{RuleId, Span};
-use crate::redact::{Action, Counters, Engine, Scratch};
+use crate::redact::{Action, Counters, Engine, Scratch, keywords};
 use crate::retention::{self, BitRetention, Retention};
 use crate::time::format_rfc3339;
 
@@ -313,13 +313,7 @@ impl Processor {
             };
             let start = skip_ws(body, colon + 1);
             let (start, end) = match body.get(start) {
-                Some(b'"') => {
-                    let mut i = start + 1;
-                    while i < body.len() && body[i] != b'"' {
-                        i += if body[i] == b'\\' { 2 } else { 1 };
-                    }
-                    (start + 1, i.min(body.len()))
-                }
+                Some(b'"') => (start + 1, keywords::quoted_end(body, start + 1, b'"')),
                 Some(b'{' | b'[') => (start, body.len()),
                 _ => (
                     start,

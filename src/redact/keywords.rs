@@ -70,6 +70,16 @@ fn is_key_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
 }
 
+/// Where a quoted value that starts at `start` ends: at its closing `quote` (backslash escapes
+/// honoured), or at the end of `b` if it is not closed.
+pub fn quoted_end(b: &[u8], start: usize, quote: u8) -> usize {
+    let mut end = start;
+    while end < b.len() && b[end] != quote {
+        end += if b[end] == b'\\' { 2 } else { 1 };
+    }
+    end.min(b.len())
+}
+
 /// The value after a key ending at `at`, if a separator follows: `=`, `:` (with optional
 /// spaces), or JSON's `":`.
 fn value_after(b: &[u8], at: usize) -> Option<(usize, usize)> {
@@ -93,11 +103,7 @@ fn value_after(b: &[u8], at: usize) -> Option<(usize, usize)> {
     let mut end;
     if let Some(&q @ (b'"' | b'\'')) = b.get(i) {
         start = i + 1;
-        end = start;
-        while end < b.len() && b[end] != q {
-            end += if b[end] == b'\\' { 2 } else { 1 };
-        }
-        end = end.min(b.len());
+        end = quoted_end(b, start, q);
     } else {
         start = i;
         end = i;

@@ -315,11 +315,16 @@ impl Engine {
         &self.rules[usize::from(rule)].action
     }
 
-    /// Counts a value that `rule` removed without rendering (a dropped JSON member).
-    pub fn count(&self, rule: RuleId, counters: &mut Counters) {
+    /// Gives `counters` a slot per rule (a worker's counters start empty).
+    fn size(&self, counters: &mut Counters) {
         if counters.per_rule.len() < self.rules.len() {
             counters.per_rule.resize(self.rules.len(), 0);
         }
+    }
+
+    /// Counts a value that `rule` removed without rendering (a dropped JSON member).
+    pub fn count(&self, rule: RuleId, counters: &mut Counters) {
+        self.size(counters);
         counters.per_rule[usize::from(rule)] += 1;
     }
 
@@ -389,9 +394,7 @@ impl Engine {
     /// Writes `region` with the spans left by [`Engine::find`] rewritten; returns the category
     /// bits the written bytes still carry.
     pub fn render(&self, region: &[u8], scratch: &mut Scratch, counters: &mut Counters, out: &mut Vec<u8>) -> u64 {
-        if counters.per_rule.len() < self.rules.len() {
-            counters.per_rule.resize(self.rules.len(), 0);
-        }
+        self.size(counters);
         let mut carried = 0;
         let mut at = 0;
         for sp in &scratch.spans {
