@@ -72,6 +72,8 @@ pub struct LineScratch {
     rendered: Vec<u8>,
     /// The last expiry formatted, and its text: consecutive lines mostly share it.
     stamp: (i64, [u8; 20]),
+    /// The last key period start formatted (`key_period=`), and its text.
+    key_period: (i64, [u8; 20]),
     /// The last retention class formatted (`--tag-retention`), and its text.
     class: (i64, Vec<u8>),
 }
@@ -197,15 +199,19 @@ impl Processor {
             .flatten();
         let (carried, event) = if let Some(doc) = doc {
             stats.json_lines += 1;
+            let event = json::event_time(body, &s.tokens);
+            s.redact.set_time(retention::event_time(event, now));
             let outcome = self.json_members(body, doc.root_close, s, stats, out);
             json_close = Some((doc.root_close, outcome.has_members));
-            (outcome.carried, json::event_time(body, &s.tokens))
+            (outcome.carried, event)
         } else if cut {
             stats.cut_lines += 1;
             let kept = safe_prefix(body);
+            let event = format::text_event_time(kept, Format::Text, &[], now);
+            s.redact.set_time(retention::event_time(event, now));
             let carried = self.region(kept, Format::Text, &[], s, stats, out);
             out.extend_from_slice(CUT_MARK);
-            (carried, format::text_event_time(kept, Format::Text, &[], now))
+            (carried, event)
         } else {
             let format = match forced {
                 Some(f) if f != Format::Json && format::fields_as(f, body, &mut s.fields) => f,
@@ -215,12 +221,24 @@ impl Processor {
                 }
                 None => format::detect_text(body, &mut s.fields),
             };
+            let event = format::text_event_time(body, format, &s.fields, now);
+            s.redact.set_time(retention::event_time(event, now));
             self.field_seeds(body, format, s);
             let seeds = std::mem::take(&mut s.seeds);
             let carried = self.region(body, format, &seeds, s, stats, out);
             s.seeds = seeds;
-            (carried, format::text_event_time(body, format, &s.fields, now))
+            (carried, event)
         };
+        // Under key rotation, which period's key made the pseudonyms: lets a later search
+        // recompute the pseudonym of a known value.
+        let key_period = self.engine.key_period_stamp(&s.redact, carried);
+        if let Some(start) = key_period {
+            if s.key_period.0 != start || s.key_period.1[0] == 0 {
+                s.key_period.0 = start;
+                format_rfc3339(start, &mut s.key_period.1);
+            }
+        }
+        let key_period: &[u8] = if key_period.is_some() { &s.key_period.1 } else { b"" };
         let period = self.retention.period(carried);
         let expiry = retention::expiry(event, now, period);
         if s.stamp.0 != expiry || s.stamp.1[0] == 0 {
@@ -234,6 +252,13 @@ impl Processor {
         match json_close {
             Some((close, has_members)) => {
                 let mut sep: &[u8] = if has_members { b"," } else { b"" };
+                if !key_period.is_empty() {
+                    out.extend_from_slice(sep);
+                    out.extend_from_slice(b"\"key_period\":\"");
+                    out.extend_from_slice(key_period);
+                    out.push(b'"');
+                    sep = b",";
+                }
                 if !class.is_empty() {
                     out.extend_from_slice(sep);
                     out.extend_from_slice(b"\"retention\":\"");
@@ -248,6 +273,10 @@ impl Processor {
                 out.extend_from_slice(&body[close..]);
             }
             None => {
+                if !key_period.is_empty() {
+                    out.extend_from_slice(b" key_period=");
+                    out.extend_from_slice(key_period);
+                }
                 if !class.is_empty() {
                     out.extend_from_slice(b" retention=");
                     out.extend_from_slice(class);

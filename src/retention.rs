@@ -76,7 +76,13 @@ impl BitRetention {
 /// Expiry of a line with event time `event` (if it has one) and retention `period`, read at
 /// clock `now`: the event time never counts later than the clock.
 pub fn expiry(event: Option<i64>, now: i64, period: i64) -> i64 {
-    event.unwrap_or(now).min(now).saturating_add(period)
+    event_time(event, now).saturating_add(period)
+}
+
+/// The time a line counts as written at: its own timestamp, else the clock, and never later than
+/// the clock (a line cannot extend its own retention, or pick a future key period).
+pub fn event_time(event: Option<i64>, now: i64) -> i64 {
+    event.unwrap_or(now).min(now)
 }
 
 /// Parses `30d`, `2w`, `12h`, `90m`, `3600s` into seconds.

@@ -16,7 +16,8 @@ pub mod keywords;
 pub mod pattern;
 pub mod span;
 
-use crate::anonymize::{self, PseudonymCache, Pseudonymizer};
+use crate::anonymize::rotation::KeySchedule;
+use crate::anonymize::{self, IpPseudonym, WorkerKeys};
 use crate::format::Format;
 use ipnet::IpNet;
 use span::{Found, RuleId, Span};
@@ -163,7 +164,9 @@ pub struct Scratch {
     spans: Vec<Span>,
     groups: Vec<(usize, usize)>,
     norm: Vec<u8>,
-    cache: PseudonymCache,
+    keys: WorkerKeys,
+    /// Event time of the current line (Unix seconds): picks the period key under rotation.
+    time: i64,
     /// Candidates the built-in detectors' confirmation rejected, per rule index.
     rejected: Vec<u64>,
 }
@@ -177,6 +180,12 @@ impl Scratch {
     /// The merged spans left by the last [`Engine::find`].
     pub fn spans(&self) -> &[Span] {
         &self.spans
+    }
+
+    /// Sets the event time of the line about to be rendered: under key rotation it picks the
+    /// period whose key the line's pseudonyms use.
+    pub fn set_time(&mut self, time: i64) {
+        self.time = time;
     }
 }
 
@@ -210,12 +219,12 @@ pub struct Engine {
     /// True if some literal or key rule is limited to some formats (their finds are filtered).
     scoped_shared: bool,
     allow: Vec<IpNet>,
-    keyed: Option<Pseudonymizer>,
+    keyed: Option<KeySchedule>,
 }
 
 impl Engine {
     /// Compiles `rules` (in priority order) with an IP allow-list and an optional key.
-    pub fn new(rules: Vec<Rule>, allow: Vec<IpNet>, keyed: Option<Pseudonymizer>) -> Result<Self, EngineError> {
+    pub fn new(rules: Vec<Rule>, allow: Vec<IpNet>, keyed: Option<KeySchedule>) -> Result<Self, EngineError> {
         if rules.len() > usize::from(RuleId::MAX) {
             return Err(EngineError::TooManyRules);
         }
@@ -276,6 +285,21 @@ impl Engine {
             allow,
             keyed,
         })
+    }
+
+    /// The key schedule hash rules use, if a key was given.
+    pub fn key_schedule(&self) -> Option<&KeySchedule> {
+        self.keyed.as_ref()
+    }
+
+    /// The first second of the key period the current line's pseudonyms were made in, if keys
+    /// rotate, lines are to be stamped with it (`key_period=`), and the line's output still
+    /// carries pseudonyms (`carried`, from [`Engine::render`]).
+    pub fn key_period_stamp(&self, scratch: &Scratch, carried: u64) -> Option<i64> {
+        let schedule = self.keyed.as_ref()?;
+        schedule.rotation().filter(|r| r.stamp)?;
+        let bit = self.category_names.iter().position(|c| c == PSEUDONYMOUS)?;
+        (carried & (1 << bit) != 0).then(|| schedule.period_start(schedule.period_of(scratch.time)))
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -425,10 +449,19 @@ impl Engine {
                     out.extend_from_slice(rule.replacement.as_bytes())
                 }
                 (Action::Hash, found) => {
-                    let keyed = self.keyed.as_ref().expect("checked in Engine::new");
+                    let schedule = self.keyed.as_ref().expect("checked in Engine::new");
+                    let (keys, cache) = scratch.keys.at(schedule, scratch.time);
                     match found {
-                        Found::Ip(addr) | Found::HostIp(addr) => {
-                            let digest = scratch.cache.ip_digest(keyed, addr);
+                        Found::Ip(addr) => match cache.ip(keys, addr) {
+                            IpPseudonym::Token(digest) => {
+                                anonymize::write_token(anonymize::ip_token_prefix(addr), &digest, out)
+                            }
+                            IpPseudonym::Addr(IpAddr::V4(v4)) => write_ipv4(v4, out),
+                            IpPseudonym::Addr(IpAddr::V6(v6)) => write_ipv6(v6, out),
+                        },
+                        // Inside a host name an address is not parsed as one: always a token.
+                        Found::HostIp(addr) => {
+                            let digest = keys.mac.ip_digest(addr);
                             anonymize::write_token(anonymize::ip_token_prefix(addr), &digest, out);
                         }
                         Found::Other | Found::Slot => {
@@ -438,7 +471,7 @@ impl Engine {
                             } else {
                                 scratch.norm.extend_from_slice(value);
                             }
-                            let digest = keyed.value_digest(rule.category.as_bytes(), &scratch.norm);
+                            let digest = keys.mac.value_digest(rule.category.as_bytes(), &scratch.norm);
                             anonymize::write_token(rule.token_prefix.as_bytes(), &digest, out);
                         }
                     }
@@ -608,6 +641,8 @@ pub(crate) mod table {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::anonymize::Pseudonymizer;
+    use crate::anonymize::preserving::IpFormat;
 
     fn rule(name: &str, detector: Detector, action: Action) -> Rule {
         Rule {
@@ -632,7 +667,10 @@ mod tests {
                 rule("ipv6", Detector::Ipv6, ip_action),
             ],
             allow.iter().map(|a| a.parse().unwrap()).collect(),
-            keyed.then(|| Pseudonymizer::new(b"0123456789abcdef0123456789abcdef").unwrap()),
+            keyed.then(|| {
+                let key = Pseudonymizer::new(b"0123456789abcdef0123456789abcdef").unwrap();
+                KeySchedule::new(key, None, IpFormat::Token)
+            }),
         )
         .unwrap()
     }

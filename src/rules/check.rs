@@ -96,6 +96,7 @@ pub fn describe(set: &Ruleset) -> String {
         let _ = write!(retention, "; {name} {}", format_duration(*secs));
     }
     let _ = writeln!(s, "{retention}");
+    let _ = writeln!(s, "{}", set.pseudonyms.describe());
     let _ = writeln!(s, "{} inline example(s)", set.examples.len());
     s
 }
@@ -201,6 +202,7 @@ mod tests {
         assert_eq!(warnings(&set), []);
         let text = describe(&set);
         assert!(text.contains("memchr '@'") && text.contains("retention: default 30d; pseudonymous 14d"), "{text}");
+        assert!(text.contains("pseudonyms: one key (no rotation); addresses as token"), "{text}");
     }
 
     #[test]

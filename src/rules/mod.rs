@@ -10,8 +10,10 @@
 pub mod check;
 pub mod examples;
 pub mod model;
+pub mod pseudonyms;
 
 use crate::anonymize::Pseudonymizer;
+use crate::anonymize::rotation::{KeySchedule, Rotation};
 use crate::format::Format;
 use crate::redact::{self, Action, Detector, Engine, Rule};
 use crate::retention::{Retention, parse_duration};
@@ -90,6 +92,7 @@ pub struct Ruleset {
     pub rules: Vec<LoadedRule>,
     pub allow: Vec<IpNet>,
     pub retention: Retention,
+    pub pseudonyms: pseudonyms::Pseudonyms,
     pub examples: Vec<examples::Example>,
 }
 
@@ -105,8 +108,13 @@ fn parse_retention(src: &Source, value: &Spanned<String>) -> Result<i64, RuleErr
 impl Ruleset {
     /// Loads and merges rule files, in priority order.
     pub fn load(sources: &[Source]) -> Result<Self, RuleError> {
-        let mut set =
-            Ruleset { rules: Vec::new(), allow: Vec::new(), retention: Retention::default(), examples: Vec::new() };
+        let mut set = Ruleset {
+            rules: Vec::new(),
+            allow: Vec::new(),
+            retention: Retention::default(),
+            pseudonyms: pseudonyms::Pseudonyms::default(),
+            examples: Vec::new(),
+        };
         let mut default_from: Option<(i64, Origin)> = None;
         for src in sources {
             let file: RuleFile = toml::from_str(&src.text).map_err(|e| {
@@ -140,6 +148,9 @@ impl Ruleset {
                     }
                     set.retention.set_category(category, secs);
                 }
+            }
+            if let Some(section) = &file.pseudonyms {
+                set.pseudonyms.merge(src, section)?;
             }
             if let Some(allow) = &file.allow {
                 for cidr in &allow.cidrs {
@@ -203,7 +214,9 @@ impl Ruleset {
             }
             rules.push(rule);
         }
-        Engine::new(rules, self.allow.clone(), keyed).map_err(|e| e.to_string())
+        let rotation = self.pseudonyms.rotate.map(|period| Rotation { period, stamp: self.pseudonyms.stamp });
+        let schedule = keyed.map(|k| KeySchedule::new(k, rotation, self.pseudonyms.ip_format));
+        Engine::new(rules, self.allow.clone(), schedule).map_err(|e| e.to_string())
     }
 
     fn prefix_of(&self, detector: &Detector, default: u8) -> u8 {

@@ -15,6 +15,7 @@ pub struct RuleFile {
     pub allow: Option<AllowSection>,
     #[serde(default)]
     pub example: Vec<Spanned<ExampleEntry>>,
+    pub pseudonyms: Option<Spanned<PseudonymsSection>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -23,6 +24,14 @@ pub struct RetentionSection {
     pub default: Option<Spanned<String>>,
     #[serde(default)]
     pub categories: BTreeMap<String, Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PseudonymsSection {
+    pub rotate: Option<Spanned<String>>,
+    pub stamp: Option<Spanned<bool>>,
+    pub ip_format: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,11 +8,19 @@
 //! hashed as `category 0x00 normalized-value`, so that equal strings in different categories do
 //! not link. A token is a prefix, a dash and the first 8 bytes of the MAC in lower-case hex
 //! (`ip4-5c1f0e6a9b3d2478`): 64 bits, so that collisions are negligible for any one log's
-//! population of addresses while lines stay short. [`Pseudonymizer`] holds the keyed HMAC state
-//! and is cloned per worker; each worker keeps a small [`PseudonymCache`] because real logs repeat
-//! client addresses heavily and an HMAC costs ~150 ns.
+//! population of addresses while lines stay short. [`Pseudonymizer`] holds the keyed HMAC state.
+//!
+//! Which key a line uses is [`rotation`]'s business (the master key, or the key of the period that
+//! contains the line's event time); how an address is written is [`preserving`]'s (a token, or an
+//! address of the same family). Each worker holds a [`WorkerKeys`]: the keys of its current period
+//! and a small cache, because real logs repeat client addresses heavily and an HMAC costs ~150 ns
+//! (a format-preserving cipher several microseconds).
+
+pub mod preserving;
+pub mod rotation;
 
 use hmac::{Hmac, Mac};
+use rotation::{KeySchedule, PeriodKeys};
 use sha2::Sha256;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -77,12 +85,17 @@ impl Pseudonymizer {
         Ok(Self { mac })
     }
 
-    fn digest(&self, parts: &[&[u8]]) -> [u8; 8] {
+    /// The whole MAC of the concatenated parts: key material for derived keys.
+    pub fn mac_full(&self, parts: &[&[u8]]) -> [u8; 32] {
         let mut mac = self.mac.clone();
         for p in parts {
             mac.update(p);
         }
-        let full = mac.finalize().into_bytes();
+        mac.finalize().into_bytes().into()
+    }
+
+    fn digest(&self, parts: &[&[u8]]) -> [u8; 8] {
+        let full = self.mac_full(parts);
         let mut out = [0u8; 8];
         out.copy_from_slice(&full[..8]);
         out
@@ -121,10 +134,30 @@ pub fn ip_token_prefix(addr: IpAddr) -> &'static [u8] {
     }
 }
 
-/// A direct-mapped cache of recent address pseudonyms, one per worker. 4096 slots hold the
-/// working set of client addresses of a busy server's access log; a miss costs one HMAC.
+/// What an address becomes under a hash rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IpPseudonym {
+    /// The MAC prefix of a token (`ip4-...`).
+    Token([u8; 8]),
+    /// A format-preserving pseudonym: an address of the same family.
+    Addr(IpAddr),
+}
+
+impl PeriodKeys {
+    /// The pseudonym of `addr` under these keys, computed over its canonical form.
+    pub fn ip(&self, addr: IpAddr) -> IpPseudonym {
+        let addr = canonical(addr);
+        match &self.cipher {
+            Some(c) => IpPseudonym::Addr(c.encrypt(addr)),
+            None => IpPseudonym::Token(self.mac.ip_digest(addr)),
+        }
+    }
+}
+
+/// A direct-mapped cache of recent address pseudonyms. 4096 slots hold the working set of client
+/// addresses of a busy server's access log; a miss costs one HMAC (or one cipher call).
 pub struct PseudonymCache {
-    slots: Vec<Option<(IpAddr, [u8; 8])>>,
+    slots: Vec<Option<(IpAddr, IpPseudonym)>>,
 }
 
 impl Default for PseudonymCache {
@@ -134,8 +167,8 @@ impl Default for PseudonymCache {
 }
 
 impl PseudonymCache {
-    /// The pseudonym digest of `addr`, from the cache or freshly computed.
-    pub fn ip_digest(&mut self, keyed: &Pseudonymizer, addr: IpAddr) -> [u8; 8] {
+    /// The pseudonym of `addr`, from the cache or freshly computed with `keys`.
+    pub fn ip(&mut self, keys: &PeriodKeys, addr: IpAddr) -> IpPseudonym {
         let addr = canonical(addr);
         let bits = match addr {
             IpAddr::V4(v4) => u128::from(u32::from(v4)),
@@ -145,13 +178,38 @@ impl PseudonymCache {
         let h = (bits as u64 ^ (bits >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let slot = (h >> 52) as usize % self.slots.len();
         match self.slots[slot] {
-            Some((cached, digest)) if cached == addr => digest,
+            Some((cached, p)) if cached == addr => p,
             _ => {
-                let digest = keyed.ip_digest(addr);
-                self.slots[slot] = Some((addr, digest));
-                digest
+                let p = keys.ip(addr);
+                self.slots[slot] = Some((addr, p));
+                p
             }
         }
+    }
+
+    fn clear(&mut self) {
+        self.slots.fill(None);
+    }
+}
+
+/// A worker's keys: those of the period its current line falls in, and the cache of pseudonyms
+/// made with them (emptied when the period changes, so no pseudonym crosses periods).
+#[derive(Default)]
+pub struct WorkerKeys {
+    current: Option<(i64, PeriodKeys)>,
+    cache: PseudonymCache,
+}
+
+impl WorkerKeys {
+    /// The keys for a line whose event time is `time`, deriving them on a change of period.
+    pub fn at(&mut self, schedule: &KeySchedule, time: i64) -> (&PeriodKeys, &mut PseudonymCache) {
+        let p = schedule.period_of(time);
+        if self.current.as_ref().is_none_or(|(q, _)| *q != p) {
+            self.current = Some((p, schedule.keys(p)));
+            self.cache.clear();
+        }
+        let (_, keys) = self.current.as_ref().expect("set above");
+        (keys, &mut self.cache)
     }
 }
 
@@ -216,12 +274,35 @@ mod tests {
 
     #[test]
     fn cache_agrees_with_direct_computation() {
-        let p = Pseudonymizer::new(KEY).unwrap();
+        let schedule = KeySchedule::new(Pseudonymizer::new(KEY).unwrap(), None, preserving::IpFormat::Token);
+        let keys = schedule.keys(0);
         let mut cache = PseudonymCache::default();
         for i in 0..20_000u32 {
             let addr = IpAddr::V4(Ipv4Addr::from(i.wrapping_mul(2_654_435_761)));
-            assert_eq!(cache.ip_digest(&p, addr), p.ip_digest(addr));
-            assert_eq!(cache.ip_digest(&p, addr), p.ip_digest(addr));
+            let direct = IpPseudonym::Token(keys.mac.ip_digest(addr));
+            assert_eq!(cache.ip(&keys, addr), direct);
+            assert_eq!(cache.ip(&keys, addr), direct);
         }
+    }
+
+    #[test]
+    fn a_new_period_empties_the_cache() {
+        let schedule = KeySchedule::new(
+            Pseudonymizer::new(KEY).unwrap(),
+            Some(rotation::Rotation { period: 86_400, stamp: false }),
+            preserving::IpFormat::Token,
+        );
+        let addr: IpAddr = "192.0.2.1".parse().unwrap();
+        let mut worker = WorkerKeys::default();
+        let day1 = {
+            let (k, c) = worker.at(&schedule, 86_400);
+            c.ip(k, addr)
+        };
+        let day2 = {
+            let (k, c) = worker.at(&schedule, 2 * 86_400);
+            c.ip(k, addr)
+        };
+        assert_ne!(day1, day2);
+        assert_eq!(day2, schedule.keys(2).ip(addr));
     }
 }
