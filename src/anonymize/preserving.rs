@@ -80,7 +80,9 @@ impl IpCipher {
             IpCipher::Ff1(c) => {
                 let ff1 = |bytes: &[u8]| -> Vec<u8> {
                     let x = BinaryNumeralString::from_bytes_le(bytes);
-                    c.encrypt(&[], &x).expect("a binary numeral string of 32 or 128 bits is in FF1's domain").to_bytes_le()
+                    c.encrypt(&[], &x)
+                        .expect("a binary numeral string of 32 or 128 bits is in FF1's domain")
+                        .to_bytes_le()
                 };
                 match addr {
                     IpAddr::V4(v4) => {
@@ -119,7 +121,10 @@ mod tests {
         });
         let c = IpcryptPfx::new(key);
         assert_eq!(c.encrypt_ipaddr("192.0.2.1".parse().unwrap()).to_string(), "100.115.72.131");
-        assert_eq!(c.encrypt_ipaddr("2001:db8::1".parse().unwrap()).to_string(), "c180:5dd4:2587:3524:30ab:fa65:6ab6:f88");
+        assert_eq!(
+            c.encrypt_ipaddr("2001:db8::1".parse().unwrap()).to_string(),
+            "c180:5dd4:2587:3524:30ab:fa65:6ab6:f88"
+        );
     }
 
     #[test]
@@ -139,7 +144,8 @@ mod tests {
     #[test]
     fn ff1_is_a_permutation_without_prefix_structure() {
         let c = cipher(IpFormat::Ff1);
-        let outs: HashSet<IpAddr> = (0..=255u8).map(|i| c.encrypt(IpAddr::V4(Ipv4Addr::new(198, 51, 100, i)))).collect();
+        let outs: HashSet<IpAddr> =
+            (0..=255u8).map(|i| c.encrypt(IpAddr::V4(Ipv4Addr::new(198, 51, 100, i)))).collect();
         assert_eq!(outs.len(), 256, "distinct inputs give distinct outputs");
         let nets: HashSet<[u8; 3]> = outs
             .iter()

@@ -35,21 +35,19 @@ impl Pseudonyms {
         let s = section.get_ref();
         let rotate = match &s.rotate {
             None => None,
-            Some(v) => Some(
-                parse_duration(v.get_ref())
-                    .filter(|p| (MIN_PERIOD..=MAX_PERIOD).contains(p))
-                    .ok_or_else(|| {
-                        src.error(
-                            v.span(),
-                            format!(
-                                "invalid rotation period '{}' (expected a duration from {} to {}, e.g. 1d or 12h)",
-                                v.get_ref(),
-                                format_duration(MIN_PERIOD),
-                                format_duration(MAX_PERIOD)
-                            ),
-                        )
-                    })?,
-            ),
+            Some(v) => Some(parse_duration(v.get_ref()).filter(|p| (MIN_PERIOD..=MAX_PERIOD).contains(p)).ok_or_else(
+                || {
+                    src.error(
+                        v.span(),
+                        format!(
+                            "invalid rotation period '{}' (expected a duration from {} to {}, e.g. 1d or 12h)",
+                            v.get_ref(),
+                            format_duration(MIN_PERIOD),
+                            format_duration(MAX_PERIOD)
+                        ),
+                    )
+                },
+            )?),
         };
         let stamp = s.stamp.as_ref().is_some_and(|b| *b.get_ref());
         if let (Some(b), None) = (&s.stamp, rotate) {
@@ -61,7 +59,10 @@ impl Pseudonyms {
             None => IpFormat::Token,
             Some(v) => IpFormat::parse(v.get_ref()).ok_or_else(|| {
                 let names: Vec<_> = IpFormat::NAMES.iter().map(|(n, _)| *n).collect();
-                src.error(v.span(), format!("unknown ip_format '{}' (expected one of: {})", v.get_ref(), names.join(", ")))
+                src.error(
+                    v.span(),
+                    format!("unknown ip_format '{}' (expected one of: {})", v.get_ref(), names.join(", ")),
+                )
             })?,
         };
         let here = Pseudonyms { rotate, stamp, ip_format, set_by: None };
