@@ -225,11 +225,15 @@ pub struct BenchArgs {
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
     /// Run the inline [[example]]s of rule files (the default rules if none are given); prints a
-    /// diff for each failure and exits 1 if any fails.
+    /// diff for each failure and exits 1 if any fails. Each file is a ruleset of its own, as
+    /// `--rules FILE` would use it, unless --merged is given.
     Test {
         /// Rule files to test.
         #[arg(value_name = "FILE")]
         files: Vec<PathBuf>,
+        /// Merge the files into one ruleset, as repeated --rules would, and test that.
+        #[arg(long)]
+        merged: bool,
     },
     /// Validate rule files (the default rules if none are given) and print what they compile to:
     /// detectors, literal anchors, actions, retention; warn about shadowed rules, fields no format

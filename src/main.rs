@@ -19,7 +19,7 @@ use std::time::Instant;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Some(Command::Rules(RulesCommand::Test { files })) => rules_test(&files),
+        Some(Command::Rules(RulesCommand::Test { files, merged })) => rules_test(&files, merged),
         Some(Command::Rules(RulesCommand::Check { files })) => rules_check(&files),
         Some(Command::Bench(args)) => bench(args),
         Some(Command::Diff(args)) => diff(args),
@@ -240,17 +240,25 @@ fn serve(args: Box<loganon::cli::ServeArgs>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn rules_test(files: &[std::path::PathBuf]) -> anyhow::Result<ExitCode> {
-    let set = config::load_rules(files)?;
-    let report = examples::run(&set).map_err(ConfigError::Usage)?;
+fn rules_test(files: &[std::path::PathBuf], merged: bool) -> anyhow::Result<ExitCode> {
+    // Each file alone (a policy pack, the default rules), unless asked to merge them.
+    let groups: Vec<&[std::path::PathBuf]> =
+        if merged || files.len() <= 1 { vec![files] } else { files.chunks(1).collect() };
     let mut text = String::new();
-    for (origin, failures) in &report.failed {
-        text += &format!("FAIL {origin}\n");
-        for f in failures {
-            text += &format!("  {f}\n");
+    let mut failed = false;
+    for group in groups {
+        let set = config::load_rules(group)?;
+        let report = examples::run(&set).map_err(ConfigError::Usage)?;
+        for (origin, failures) in &report.failed {
+            text += &format!("FAIL {origin}\n");
+            for f in failures {
+                text += &format!("  {f}\n");
+            }
         }
+        let name = if group.len() == 1 { format!("{}: ", group[0].display()) } else { String::new() };
+        text += &format!("{name}{} passed, {} failed\n", report.passed, report.failed.len());
+        failed |= !report.failed.is_empty();
     }
-    text += &format!("{} passed, {} failed\n", report.passed, report.failed.len());
     emit(&text)?;
-    Ok(if report.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

@@ -3,7 +3,10 @@
 //!
 //! A rule error is fatal and names `path:line`: a rule that is skipped is personal data that
 //! leaks. Several files merge in order (rules append and keep their priority order, allow-lists
-//! add up, retention settings must agree); a rule name may be defined once. The IP rules' action
+//! add up, retention settings must agree); a rule name may be defined once. A file with
+//! `extends = "default"` brings the built-in rules in first and may replace any of them by name
+//! (in place, keeping its priority) and override their retention: that is how policy packs stay
+//! a few lines each instead of copies of the default rules. The IP rules' action
 //! may be left to `--ip-mode`; [`Ruleset::engine`] settles it. Inline examples are kept for
 //! `loganon rules test` (see [`examples`]).
 
@@ -96,6 +99,13 @@ pub struct Ruleset {
     pub examples: Vec<examples::Example>,
 }
 
+fn parse_file(src: &Source) -> Result<RuleFile, RuleError> {
+    toml::from_str(&src.text).map_err(|e| {
+        let msg = e.message().trim_end().to_owned();
+        src.error(e.span().unwrap_or(0..0), msg)
+    })
+}
+
 fn parse_retention(src: &Source, value: &Spanned<String>) -> Result<i64, RuleError> {
     parse_duration(value.get_ref()).ok_or_else(|| {
         src.error(
@@ -103,6 +113,18 @@ fn parse_retention(src: &Source, value: &Spanned<String>) -> Result<i64, RuleErr
             format!("invalid duration '{}' (expected a number and a unit: 30d, 2w, 12h, 90m, 3600s)", value.get_ref()),
         )
     })
+}
+
+/// What merging has seen so far, beyond the ruleset itself.
+#[derive(Default)]
+struct MergeState {
+    /// The default retention and where it was set.
+    default_from: Option<(i64, Origin)>,
+    /// True once a file's `extends = "default"` loaded the built-in rules.
+    base_loaded: bool,
+    /// Rule names and retention categories the built-in base set: later files may replace them.
+    base_rules: Vec<String>,
+    base_categories: Vec<String>,
 }
 
 impl Ruleset {
@@ -115,69 +137,108 @@ impl Ruleset {
             pseudonyms: pseudonyms::Pseudonyms::default(),
             examples: Vec::new(),
         };
-        let mut default_from: Option<(i64, Origin)> = None;
+        let mut state = MergeState::default();
         for src in sources {
-            let file: RuleFile = toml::from_str(&src.text).map_err(|e| {
-                let msg = e.message().trim_end().to_owned();
-                src.error(e.span().unwrap_or(0..0), msg)
-            })?;
-            if let Some(ret) = &file.retention {
-                if let Some(d) = &ret.default {
-                    let secs = parse_retention(src, d)?;
-                    let here = src.error(d.span(), "").origin();
-                    match &default_from {
-                        Some((prev, at)) if *prev != secs => {
-                            return Err(src.error(
-                                d.span(),
-                                format!("default retention '{}' conflicts with the one set at {at}", d.get_ref()),
-                            ));
-                        }
-                        _ => default_from = Some((secs, here)),
-                    }
-                    set.retention.default = secs;
-                }
-                for (category, value) in &ret.categories {
-                    let secs = parse_retention(src, value)?;
-                    if let Some(prev) = set.retention.category(category) {
-                        if prev != secs {
-                            return Err(src.error(
-                                value.span(),
-                                format!("retention for category '{category}' conflicts with an earlier rule file"),
-                            ));
-                        }
-                    }
-                    set.retention.set_category(category, secs);
-                }
-            }
-            if let Some(section) = &file.pseudonyms {
-                set.pseudonyms.merge(src, section)?;
-            }
-            if let Some(allow) = &file.allow {
-                for cidr in &allow.cidrs {
-                    let net = parse_cidr(cidr.get_ref()).ok_or_else(|| {
-                        src.error(
-                            cidr.span(),
-                            format!("invalid CIDR '{}' (expected e.g. 10.0.0.0/8 or fd00::/8)", cidr.get_ref()),
-                        )
-                    })?;
-                    set.allow.push(net);
-                }
-            }
-            for entry in &file.rule {
-                let loaded = load_rule(src, entry)?;
-                if let Some(prev) = set.rules.iter().find(|r| r.rule.name == loaded.rule.name) {
+            let file = parse_file(src)?;
+            if let Some(base) = &file.extends {
+                if base.get_ref() != "default" {
                     return Err(src.error(
-                        entry.get_ref().name.span(),
-                        format!("rule '{}' is already defined at {}", loaded.rule.name, prev.origin),
+                        base.span(),
+                        format!("unknown base '{}' (the only one is \"default\", the built-in rules)", base.get_ref()),
                     ));
                 }
-                set.rules.push(loaded);
+                if !state.base_loaded {
+                    let builtin = Source::builtin_default();
+                    set.merge(&builtin, &parse_file(&builtin)?, &mut state, true).map_err(|e| {
+                        let why =
+                            "extends = \"default\" brings in the built-in rules, which clash with a file loaded before";
+                        src.error(base.span(), format!("{why}: {e}"))
+                    })?;
+                    state.base_loaded = true;
+                }
             }
-            for entry in &file.example {
-                set.examples.push(examples::Example::load(src, entry)?);
-            }
+            set.merge(src, &file, &mut state, false)?;
         }
         Ok(set)
+    }
+
+    /// Merges one file. `base` marks the built-in rules loaded by `extends`: their examples stay
+    /// out (they test the built-in settings, which the extending file changes), and what they set
+    /// may be replaced by later files.
+    fn merge(&mut self, src: &Source, file: &RuleFile, state: &mut MergeState, base: bool) -> Result<(), RuleError> {
+        if let Some(ret) = &file.retention {
+            if let Some(d) = &ret.default {
+                let secs = parse_retention(src, d)?;
+                let here = src.error(d.span(), "").origin();
+                match &state.default_from {
+                    Some((prev, at)) if *prev != secs && at.path != DEFAULT_RULES_NAME => {
+                        return Err(src.error(
+                            d.span(),
+                            format!("default retention '{}' conflicts with the one set at {at}", d.get_ref()),
+                        ));
+                    }
+                    _ => state.default_from = Some((secs, here)),
+                }
+                self.retention.default = secs;
+            }
+            for (category, value) in &ret.categories {
+                let secs = parse_retention(src, value)?;
+                if base {
+                    state.base_categories.push(category.clone());
+                } else if let Some(i) = state.base_categories.iter().position(|c| c == category) {
+                    state.base_categories.swap_remove(i);
+                } else if self.retention.category(category).is_some_and(|prev| prev != secs) {
+                    return Err(src.error(
+                        value.span(),
+                        format!("retention for category '{category}' conflicts with an earlier rule file"),
+                    ));
+                }
+                self.retention.set_category(category, secs);
+            }
+        }
+        if let Some(section) = &file.pseudonyms {
+            self.pseudonyms.merge(src, section)?;
+        }
+        if let Some(allow) = &file.allow {
+            for cidr in &allow.cidrs {
+                let net = parse_cidr(cidr.get_ref()).ok_or_else(|| {
+                    src.error(
+                        cidr.span(),
+                        format!("invalid CIDR '{}' (expected e.g. 10.0.0.0/8 or fd00::/8)", cidr.get_ref()),
+                    )
+                })?;
+                self.allow.push(net);
+            }
+        }
+        for entry in &file.rule {
+            let loaded = load_rule(src, entry)?;
+            let name = &loaded.rule.name;
+            match self.rules.iter().position(|r| &r.rule.name == name) {
+                None => {
+                    if base {
+                        state.base_rules.push(name.clone());
+                    }
+                    self.rules.push(loaded);
+                }
+                // Replacing a built-in rule keeps its place in the priority order.
+                Some(i) if state.base_rules.contains(name) => {
+                    state.base_rules.retain(|n| n != name);
+                    self.rules[i] = loaded;
+                }
+                Some(i) => {
+                    return Err(src.error(
+                        entry.get_ref().name.span(),
+                        format!("rule '{name}' is already defined at {}", self.rules[i].origin),
+                    ));
+                }
+            }
+        }
+        if !base {
+            for entry in &file.example {
+                self.examples.push(examples::Example::load(src, entry)?);
+            }
+        }
+        Ok(())
     }
 
     /// Compiles the ruleset into an engine. `ip_mode` is the `--ip-mode` flag if it was given:
@@ -386,6 +447,31 @@ mod tests {
 
     fn load(text: &str) -> Result<Ruleset, RuleError> {
         Ruleset::load(&[Source { name: "t.toml".into(), text: text.into() }])
+    }
+
+    #[test]
+    fn extending_the_default_replaces_rules_in_place_and_overrides_its_settings() {
+        let pack = "extends = \"default\"\n[retention]\ndefault = \"14d\"\n[retention.categories]\npseudonymous = \"7d\"\n\
+                    [[rule]]\nname = \"ipv4\"\ndetector = \"ipv4\"\nprefix = 16\n\
+                    [[rule]]\nname = \"extra\"\ndetector = \"literal\"\nliterals = [\"bluebird\"]\naction = \"redact\"\n";
+        let set = load(pack).unwrap();
+        let names: Vec<_> = set.rules.iter().map(|r| r.rule.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["email", "card", "remote-user", "unix-user", "json-user", "user-keys", "ipv4", "ipv6", "extra"]
+        );
+        assert_eq!((set.rules[6].prefix, set.rules[6].origin.path.as_str()), (16, "t.toml"));
+        assert_eq!(set.retention.default, 14 * 86_400);
+        assert_eq!(set.retention.category("pseudonymous"), Some(7 * 86_400));
+        assert!(set.examples.is_empty(), "the built-in examples test the built-in settings");
+
+        // A rule of the extending file itself is still defined once.
+        let twice = format!("{pack}[[rule]]\nname = \"extra\"\ndetector = \"email\"\naction = \"redact\"\n");
+        let err = load(&twice).unwrap_err();
+        assert!(err.message.contains("rule 'extra' is already defined at t.toml:"), "{err}");
+        let err = load("extends = \"strict\"\n").unwrap_err();
+        assert_eq!(err.line, 1);
+        assert!(err.message.contains("unknown base 'strict'"), "{err}");
     }
 
     #[test]

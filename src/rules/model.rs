@@ -9,6 +9,8 @@ use toml::Spanned;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleFile {
+    /// `"default"`: the built-in rules come first, and this file may replace them by name.
+    pub extends: Option<Spanned<String>>,
     pub retention: Option<RetentionSection>,
     #[serde(default)]
     pub rule: Vec<Spanned<RuleEntry>>,

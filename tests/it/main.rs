@@ -6,6 +6,7 @@
 //! - `cli`: the contract: tag, retention, IP modes, bytes, rules, errors, streaming, `rules test`
 //! - `formats`: golden files per format, field rules, the shared real logs' structure, JSON
 //!   round trips
+//! - `policies`: the policy packs in `rules/policies/`
 //! - `pseudonyms`: key rotation by event-time period, format-preserving address pseudonyms
 //! - `serve`: the TCP sidecar over raw sockets: framing, shutdown drain, outputs, backpressure,
 //!   metrics, UDP, a 50-client load test, and rsyslog as a real client
@@ -13,6 +14,7 @@
 mod authoring;
 mod cli;
 mod formats;
+mod policies;
 mod pseudonyms;
 mod serve;
 mod util;
