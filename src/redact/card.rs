@@ -9,6 +9,7 @@
 //! in ten; the issuer table below cuts that to the ranges real networks use, which keeps order
 //! numbers, timestamps and ids untouched.
 
+use super::classes;
 use super::span::{Found, RuleId, Span};
 
 /// Issuer ranges: (prefix low, prefix high, number of prefix digits, lengths allowed).
@@ -111,37 +112,6 @@ fn next_digit(b: &[u8], from: usize) -> Option<usize> {
     b.get(at..)?.iter().position(u8::is_ascii_digit).map(|i| at + i)
 }
 
-/// Bit masks of one window of up to 64 bytes: ASCII digits, and bytes that may join two digit
-/// groups (` `, `-`, `+`, and the `%` of `%20`).
-fn window_masks(w: &[u8]) -> (u64, u64) {
-    let (mut digits, mut seps) = (0u64, 0u64);
-    let mut at = 0;
-    #[cfg(target_arch = "x86_64")]
-    while at + 16 <= w.len() {
-        use std::arch::x86_64::{
-            _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_sub_epi8,
-        };
-        // SAFETY: `at + 16 <= w.len()` keeps the unaligned load inside `w`; SSE2 is part of the
-        // x86_64 baseline.
-        let (d, s) = unsafe {
-            let v = _mm_loadu_si128(w.as_ptr().add(at).cast());
-            let shifted = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
-            let d = _mm_cmpeq_epi8(_mm_min_epu8(shifted, _mm_set1_epi8(9)), shifted);
-            let eq = |c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
-            let s = _mm_or_si128(_mm_or_si128(eq(b' '), eq(b'-')), _mm_or_si128(eq(b'+'), eq(b'%')));
-            (_mm_movemask_epi8(d) as u32 as u64, _mm_movemask_epi8(s) as u32 as u64)
-        };
-        digits |= d << at;
-        seps |= s << at;
-        at += 16;
-    }
-    for (i, &c) in w.iter().enumerate().skip(at) {
-        digits |= u64::from(c.is_ascii_digit()) << i;
-        seps |= u64::from(matches!(c, b' ' | b'-' | b'+' | b'%')) << i;
-    }
-    (digits, seps)
-}
-
 /// False only if `b` cannot hold a card: no run of 13 bytes that are digits or separators
 /// between digits. Cards are rare and digits are not (an access log line has thirty in its
 /// address, time, status and size), so this cheap test spares the group-by-group chain building
@@ -150,8 +120,8 @@ fn window_masks(w: &[u8]) -> (u64, u64) {
 fn may_hold_card(b: &[u8]) -> bool {
     let mut start = 0;
     loop {
-        let w = &b[start..b.len().min(start + 64)];
-        let (d, s) = window_masks(w);
+        let (d, [space, dash, plus, percent]) = classes::block(b, start, [b' ', b'-', b'+', b'%']);
+        let s = space | dash | plus | percent;
         // A separator counts only between a digit before it and a digit after it (`%20`: the `2`).
         let joined = d | (s & (d << 1) & (d >> 1));
         // Runs of at least 13 set bits: shifts of 1, 1, 2, 4, 4 grow a run to 2, 3, 5, 9, 13.

@@ -1,7 +1,7 @@
 //! IPv4 finder: dotted quads with octets 0-255, standing alone.
 //!
-//! Gate: `memchr` over `.` (every quad has three), then confirmation in code around each dot
-//! whose left neighbour is a digit: one to three digits per octet, value at most 255, leading
+//! Gate: the dots with a digit on both sides (every quad has three; see [`classes`]), then
+//! confirmation in code around each: one to three digits per octet, value at most 255, leading
 //! zeros accepted and read as decimal (`192.168.001.010` is 192.168.1.10; reading them as octal,
 //! as some C parsers do, would anonymize the wrong network, and either way the text is hidden).
 //! A quad inside a longer dotted number (`1.2.3.4.5`, `5.1.2.3.4`) is not an address; a port,
@@ -16,6 +16,7 @@
 //! `ip-10-0-0-1.ec2.internal`), which is only taken in host-name context (a letter or `-` before
 //! it, or `.` and a letter after it), because dashed numbers elsewhere are dates and ranges.
 
+use super::classes;
 use super::span::{Found, RuleId, Span};
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -78,8 +79,8 @@ fn glued_right(b: &[u8], end: usize) -> bool {
 /// Pushes a span for every dashed quad written in a host name.
 fn find_dashed(b: &[u8], rule: RuleId, out: &mut Vec<Span>) {
     let mut next_free = 0;
-    for dash in memchr::memchr_iter(b'-', b) {
-        if dash <= next_free || !b[dash - 1].is_ascii_digit() || !b.get(dash + 1).is_some_and(u8::is_ascii_digit) {
+    for dash in classes::between_digits(b, b'-') {
+        if dash <= next_free {
             continue;
         }
         let mut start = dash - 1;
@@ -113,8 +114,8 @@ pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>) -> usize {
 fn find_dotted(b: &[u8], rule: RuleId, out: &mut Vec<Span>) -> usize {
     let mut rejected = 0;
     let mut next_free = 0;
-    for dot in memchr::memchr_iter(b'.', b) {
-        if dot < next_free + 1 || !b[dot - 1].is_ascii_digit() {
+    for dot in classes::between_digits(b, b'.') {
+        if dot < next_free + 1 {
             continue;
         }
         let mut start = dot - 1;

@@ -9,6 +9,7 @@
 //! Bytes outside spans are copied unchanged, whatever they are.
 
 pub mod card;
+pub mod classes;
 pub mod email;
 pub mod ipv4;
 pub mod ipv6;

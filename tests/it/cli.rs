@@ -458,12 +458,17 @@ fn rules_test_runs_inline_examples() {
 #[test]
 fn the_readme_rule_example_loads_and_its_examples_pass() {
     let readme = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    let start = readme.find("```toml\n").expect("README has a toml block") + "```toml\n".len();
-    let end = start + readme[start..].find("```").unwrap();
+    let blocks: Vec<&str> = readme.split("```toml\n").skip(1).map(|b| &b[..b.find("```").unwrap()]).collect();
+    assert!(blocks.len() >= 3, "the README shows its rule files");
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("readme.toml");
-    std::fs::write(&p, &readme[start..end]).unwrap();
-    let (out, err, code) = run(&["rules", "test", p.to_str().unwrap()], b"");
-    assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("1 passed, 0 failed"), "{out}");
+    for block in &blocks {
+        // Every snippet is a rule file that loads; the reference one's examples pass.
+        std::fs::write(&p, block).unwrap();
+        let (out, err, code) = run(&["rules", "test", p.to_str().unwrap()], b"");
+        assert_eq!(code, 0, "{block}\n{out}{err}");
+        let examples = block.matches("[[example]]").count();
+        assert!(out.contains(&format!("{examples} passed, 0 failed")), "{out}");
+    }
+    assert!(blocks.iter().any(|b| b.contains("[[example]]")));
 }
