@@ -8,6 +8,7 @@
 //! first, a field name that no format has, a pattern without a literal anchor.
 
 use super::{LoadedRule, Origin, Ruleset};
+use crate::anonymize::preserving::IpFormat;
 use crate::format::{Format, access};
 use crate::redact::pattern::{literal_anchor, never_matches};
 use crate::redact::{Action, Detector};
@@ -61,12 +62,16 @@ fn anchor(d: &Detector) -> String {
     }
 }
 
-fn action(r: &LoadedRule, v4: u8, v6: u8) -> String {
+fn action(r: &LoadedRule, v4: u8, v6: u8, ip_format: IpFormat) -> String {
     if r.follows_ip_mode {
         return format!("--ip-mode (truncate to /{v4} and /{v6} by default, or hash)");
     }
     match &r.rule.action {
         Action::Truncate { .. } => format!("truncate to /{v4} and /{v6}"),
+        Action::Hash if matches!(r.rule.detector, Detector::Ipv4 | Detector::Ipv6) => match ip_format {
+            IpFormat::Token => "hash (ip4-/ip6-<16 hex>)".into(),
+            f => format!("hash (an address of the same family, {})", f.name()),
+        },
         Action::Hash => format!("hash ({}-<16 hex>)", r.rule.token_prefix),
         Action::Mask { keep_last } => format!("mask (keep last {keep_last})"),
         Action::Redact => format!("redact ({})", r.rule.replacement),
@@ -84,7 +89,7 @@ pub fn describe(set: &Ruleset) -> String {
     for (i, r) in set.rules.iter().enumerate() {
         let _ = writeln!(s, "{:>3}. {} ({})", i + 1, r.rule.name, r.origin);
         let _ = writeln!(s, "       finds:    {}", anchor(&r.rule.detector));
-        let _ = writeln!(s, "       action:   {}", action(r, v4, v6));
+        let _ = writeln!(s, "       action:   {}", action(r, v4, v6, set.pseudonyms.ip_format));
         let _ = writeln!(s, "       category: {}; formats: {}", r.rule.category, scope(r));
     }
     if !set.allow.is_empty() {
