@@ -1,7 +1,8 @@
 //! IPv6 finder: every RFC 4291 / RFC 5952 text form (compressed, full, mixed case,
 //! IPv4-embedded), bracketed or bare, with or without a zone id.
 //!
-//! Gate: `memchr` over `:`; around each colon the maximal run of address characters
+//! Gate: a line needs `::` or six colons at all (counted in byte-class masks), then `memchr` over
+//! `:`; around each colon the maximal run of address characters
 //! (hex digits, `:`, `.`) is taken. A run can only hold an address if it contains `::` or at least
 //! six colons, which rejects clock times (`12:30:45`), `host:port` and MAC-like strings
 //! (`00:1a:2b:3c:4d:5e`) without parsing. Confirmation is the standard library's parser on windows
@@ -11,6 +12,7 @@
 //! fine, and the zone id is left in place (it names an interface, not a person). The bare `::` is
 //! not reported. Work per colon is bounded, so a hostile line of colons stays linear.
 
+use super::classes;
 use super::span::{Found, RuleId, Span};
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -45,9 +47,28 @@ fn longest_at(b: &[u8], start: usize, run_end: usize) -> Option<(Ipv6Addr, usize
     None
 }
 
+/// False only if `b` cannot hold an address: it has no `::` and fewer than six colons in all.
+/// Most lines pass a few colons (clock times, `https:`) and no address; counting colons in 64-byte
+/// masks spares them the colon-by-colon run scan below.
+fn may_hold_address(b: &[u8]) -> bool {
+    let mut colons = 0;
+    for at in (0..b.len()).step_by(64) {
+        let (_, [c]) = classes::block(b, at, [b':']);
+        let next = u64::from(b.get(at + 64) == Some(&b':'));
+        if c & (c >> 1 | next << 63) != 0 {
+            return true;
+        }
+        colons += c.count_ones();
+    }
+    colons >= 6
+}
+
 /// Pushes a span for every IPv6 address in `b`. Returns how many runs that passed the colon gate
 /// held no address.
 pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>) -> usize {
+    if !may_hold_address(b) {
+        return 0;
+    }
     let mut rejected = 0;
     let mut next_free = 0;
     for colon in memchr::memchr_iter(b':', b) {
@@ -104,6 +125,18 @@ mod tests {
             },
             s,
         )
+    }
+
+    #[test]
+    fn the_gate_passes_addresses_at_every_offset() {
+        for addr in ["2001:db8::1", "::1", "1:2:3:4:5:6:7:8", "::ffff:192.0.2.1", "64:ff9b::1:2:3:4"] {
+            for pad in 0..140 {
+                let line = format!("{} {addr} at 10:00:00", "x".repeat(pad));
+                assert!(may_hold_address(line.as_bytes()), "{line}");
+                assert_eq!(found(&line), [addr], "{line}");
+            }
+        }
+        assert!(!may_hold_address(b"[22/Nov/2026:10:00:00 +0000] \"GET https://example.com/ HTTP/1.1\" a:b"));
     }
 
     #[test]
