@@ -20,6 +20,7 @@
 //! - [`diff`]: `loganon diff`: the lines a rule change would alter.
 //! - [`report`]: `--report` findings as JSON lines, without the values.
 //! - [`serve`]: the TCP/UDP sidecar (`loganon serve`); the only module that uses tokio.
+//! - [`shutdown`]: the filter's graceful stop on SIGTERM/SIGINT (Apache's piped loggers).
 //! - [`time`]: timestamp parsing and printing without allocation.
 
 pub mod anonymize;
@@ -36,4 +37,5 @@ pub mod report;
 pub mod retention;
 pub mod rules;
 pub mod serve;
+pub mod shutdown;
 pub mod time;
