@@ -26,6 +26,8 @@ fn main() -> ExitCode {
         Some(Command::Bench(args)) => bench(args),
         Some(Command::Diff(args)) => diff(args),
         Some(Command::Serve(args)) => serve(args),
+        Some(Command::Man(args)) => man(args),
+        Some(Command::Completions { shell }) => emit_bytes(&loganon::manual::completions(shell)),
         None => filter(cli.run),
     };
     match result {
@@ -226,10 +228,26 @@ fn diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
 
 /// Writes a subcommand's report to stdout; a reader that went away (`| head`) ends it quietly.
 fn emit(text: &str) -> anyhow::Result<()> {
+    emit_bytes(text.as_bytes()).map(|_| ())
+}
+
+fn emit_bytes(bytes: &[u8]) -> anyhow::Result<ExitCode> {
     let mut out = io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    match out.write_all(bytes).and_then(|()| out.flush()) {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e).context("writing to stdout"),
-        _ => Ok(()),
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// `loganon man`: one page to stdout, or every page into `--dir`.
+fn man(args: loganon::cli::ManArgs) -> anyhow::Result<ExitCode> {
+    match args.dir {
+        Some(dir) => {
+            loganon::manual::write_pages(&dir)
+                .map_err(|source| ConfigError::Io { path: dir.display().to_string(), source })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        None => emit_bytes(&loganon::manual::page(&args.command).map_err(ConfigError::Usage)?),
     }
 }
 
