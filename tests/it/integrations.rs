@@ -221,6 +221,13 @@ impl Daemon {
         format!("{} said: {}", self.name, read(&self.log))
     }
 
+    /// Panics, with what it and its `error_log` said, if it has exited.
+    fn assert_running(&mut self, error_log: &Path) {
+        if let Some(status) = self.child.try_wait().unwrap() {
+            panic!("{} exited ({status}): {}\n{}", self.name, self.output(), read(error_log));
+        }
+    }
+
     /// Stops it with its stop signal and waits for the exit; returns the exit code.
     fn stop(mut self) -> i32 {
         self.stop_inner()
@@ -577,10 +584,10 @@ fn apache_piped_access_log_is_anonymized_before_it_touches_the_disk() {
         ),
     )
     .unwrap();
-    let httpd =
+    let mut httpd =
         Daemon::spawn("apache2", d, Command::new(&apache).arg("-f").arg(&conf).args(["-D", "FOREGROUND"]), "TERM");
     wait_until("Apache to listen", || {
-        assert!(read(&httpd.log).is_empty() || !read(&httpd.log).contains("rror"), "{}", httpd.output());
+        httpd.assert_running(&d.join("error.log"));
         TcpStream::connect(("127.0.0.1", port)).is_ok()
     });
     curl_requests(&curl, port);
@@ -617,9 +624,9 @@ fn nginx_conf(d: &Path, port: u16, root: &Path, http: &str) -> PathBuf {
 fn start_nginx(nginx: &Path, d: &Path, conf: &Path, port: u16) -> Daemon {
     let mut cmd = Command::new(nginx);
     cmd.arg("-p").arg(d).arg("-c").arg(conf).arg("-e").arg(d.join("error.log"));
-    let daemon = Daemon::spawn("nginx", d, &mut cmd, "QUIT");
+    let mut daemon = Daemon::spawn("nginx", d, &mut cmd, "QUIT");
     wait_until("nginx to listen", || {
-        assert!(!read(&d.join("error.log")).contains("[emerg]"), "{}", read(&d.join("error.log")));
+        daemon.assert_running(&d.join("error.log"));
         TcpStream::connect(("127.0.0.1", port)).is_ok()
     });
     daemon
