@@ -197,6 +197,24 @@ pub enum Command {
     /// (default: the built-in rules) and those given with --rules-new. Exit 0 if none differ,
     /// 1 if some do.
     Diff(DiffArgs),
+    /// Print a manual page (roff), generated from these definitions: `loganon man | man -l -`.
+    Man(ManArgs),
+    /// Print the completion script for a shell, generated from these definitions.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (`serve`, `rules test`); loganon(1) if none.
+    #[arg(value_name = "COMMAND")]
+    pub command: Vec<String>,
+    /// Write every page (loganon.1, loganon-serve.1, ...) into DIR instead.
+    #[arg(long, value_name = "DIR", conflicts_with = "command")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

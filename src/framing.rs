@@ -7,7 +7,8 @@
 //! yields large batches (a pipe read returns up to the pipe's capacity). Memory is bounded: a
 //! line longer than `max_line` is cut there, marked in [`Batch::cut`], and the rest of it up to the
 //! next newline is read and discarded without being stored. A last line without a newline is
-//! still a line.
+//! still a line, unless the source stopped early (an `UnexpectedEof` read error, see
+//! [`shutdown`](crate::shutdown)): then it may end inside a value and is cut like an over-long one.
 
 use std::io::{self, ErrorKind, Read};
 
@@ -57,6 +58,8 @@ pub struct Framer<R> {
     max_line: usize,
     discarding: bool,
     eof: bool,
+    /// The source reported that it stopped before its end.
+    stopped: bool,
     /// Bytes dropped from over-long lines.
     pub discarded: u64,
 }
@@ -70,6 +73,7 @@ impl<R: Read> Framer<R> {
             max_line: max_line.max(1),
             discarding: false,
             eof: false,
+            stopped: false,
             discarded: 0,
         }
     }
@@ -79,6 +83,10 @@ impl<R: Read> Framer<R> {
             match self.src.read(&mut self.buf) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == ErrorKind::UnexpectedEof => {
+                    self.stopped = true;
+                    break 0;
+                }
                 Err(e) => return Err(e),
             }
         };
@@ -123,6 +131,10 @@ impl<R: Read> Framer<R> {
         batch.data.append(&mut self.carry);
         loop {
             if self.eof {
+                // At the end the batch holds at most the unfinished last line, from offset 0.
+                if self.stopped && !batch.data.is_empty() {
+                    batch.cut.push(0);
+                }
                 return Ok(!batch.data.is_empty());
             }
             let old = batch.data.len();
@@ -206,6 +218,34 @@ mod tests {
                 ],
                 "chunk {chunk}"
             );
+        }
+    }
+
+    /// A source that stops early (the filter's shutdown): its unfinished line comes out cut.
+    struct Stopping<'a>(&'a [u8]);
+    impl Read for Stopping<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::Error::new(ErrorKind::UnexpectedEof, "stopped"));
+            }
+            let n = self.0.len().min(buf.len()).min(5);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_stopped_source_ends_the_input_and_its_unfinished_line_is_cut() {
+        for (input, last) in [(&b"one\ntwo jane@exa"[..], Some(b"two jane@exa".to_vec())), (b"one\n", None)] {
+            let mut f = Framer::new(Stopping(input), 1 << 20);
+            let (mut b, mut lines) = (Batch::default(), Vec::new());
+            while f.fill(&mut b).unwrap() {
+                lines.extend(b.lines().map(|(l, c)| (l.to_vec(), c)));
+            }
+            let mut expected = vec![(b"one\n".to_vec(), false)];
+            expected.extend(last.map(|l| (l, true)));
+            assert_eq!(lines, expected);
         }
     }
 

@@ -18,8 +18,10 @@
 //! - [`pipeline`]: reader -> workers -> ordered writer.
 //! - [`bench`]: `loganon bench`: throughput and per-rule cost of a ruleset.
 //! - [`diff`]: `loganon diff`: the lines a rule change would alter.
+//! - [`manual`]: `loganon man` and `loganon completions`, generated from [`cli`].
 //! - [`report`]: `--report` findings as JSON lines, without the values.
 //! - [`serve`]: the TCP/UDP sidecar (`loganon serve`); the only module that uses tokio.
+//! - [`shutdown`]: the filter's graceful stop on SIGTERM/SIGINT (Apache's piped loggers).
 //! - [`time`]: timestamp parsing and printing without allocation.
 
 pub mod anonymize;
@@ -29,6 +31,7 @@ pub mod config;
 pub mod diff;
 pub mod format;
 pub mod framing;
+pub mod manual;
 pub mod pipeline;
 pub mod process;
 pub mod redact;
@@ -36,4 +39,5 @@ pub mod report;
 pub mod retention;
 pub mod rules;
 pub mod serve;
+pub mod shutdown;
 pub mod time;

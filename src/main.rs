@@ -12,7 +12,9 @@ use loganon::process::Stats;
 use loganon::report::ReportWriter;
 use loganon::rules::{check, examples};
 use loganon::serve::ServeConfig;
+use loganon::shutdown::Shutdown;
 use std::io::{self, IsTerminal, Read, Write};
+use std::os::fd::AsFd;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -24,6 +26,8 @@ fn main() -> ExitCode {
         Some(Command::Bench(args)) => bench(args),
         Some(Command::Diff(args)) => diff(args),
         Some(Command::Serve(args)) => serve(args),
+        Some(Command::Man(args)) => man(args),
+        Some(Command::Completions { shell }) => emit_bytes(&loganon::manual::completions(shell)),
         None => filter(cli.run),
     };
     match result {
@@ -40,19 +44,25 @@ fn main() -> ExitCode {
     }
 }
 
-fn open(inputs: &[Input]) -> anyhow::Result<Vec<Box<dyn Read + Send>>> {
+/// Opens every input; standard input as a duplicate of its descriptor, unbuffered, so that
+/// `shutdown` can poll it knowing no bytes wait in a buffer of std's.
+fn open_files(inputs: &[Input]) -> anyhow::Result<Vec<std::fs::File>> {
     inputs
         .iter()
-        .map(|input| -> anyhow::Result<Box<dyn Read + Send>> {
+        .map(|input| -> anyhow::Result<std::fs::File> {
             Ok(match input {
-                Input::Stdin => Box::new(io::stdin()),
-                Input::File(p) => Box::new(
-                    std::fs::File::open(p)
-                        .map_err(|source| ConfigError::Io { path: p.display().to_string(), source })?,
-                ),
+                Input::Stdin => {
+                    std::fs::File::from(io::stdin().as_fd().try_clone_to_owned().context("standard input")?)
+                }
+                Input::File(p) => std::fs::File::open(p)
+                    .map_err(|source| ConfigError::Io { path: p.display().to_string(), source })?,
             })
         })
         .collect()
+}
+
+fn open(inputs: &[Input]) -> anyhow::Result<Vec<Box<dyn Read + Send>>> {
+    Ok(open_files(inputs)?.into_iter().map(|f| Box::new(f) as Box<dyn Read + Send>).collect())
 }
 
 fn filter(args: loganon::cli::RunArgs) -> anyhow::Result<ExitCode> {
@@ -61,7 +71,10 @@ fn filter(args: loganon::cli::RunArgs) -> anyhow::Result<ExitCode> {
         eprintln!("loganon: warning: {w}");
     }
     // Every input is opened before any output, so a typo in a path fails before a line is written.
-    let sources = open(&config.inputs)?;
+    let files = open_files(&config.inputs)?;
+    // From here on SIGTERM/SIGINT end the input instead of the process (see `shutdown`).
+    let stop = Shutdown::install(config.settings.max_line).context("installing signal handlers")?;
+    let sources = files.into_iter().map(|f| Box::new(stop.guard(f)) as Box<dyn Read + Send>).collect();
     let report = match &config.report {
         Some(path) => {
             let file = std::fs::File::create(path)
@@ -77,11 +90,16 @@ fn filter(args: loganon::cli::RunArgs) -> anyhow::Result<ExitCode> {
     let sinks = Sinks { out, report };
     let (ending, stats) = pipeline::run(&config.processor, sources, sinks, config.settings, &move || clock.now())
         .context("I/O failure")?;
-    if stats.cut_lines > 0 {
+    let unfinished = u64::from(stop.cut_unfinished());
+    if stats.cut_lines > unfinished {
         eprintln!(
             "loganon: warning: {} line(s) longer than --max-line {} bytes were cut; their tails were dropped unread",
-            stats.cut_lines, config.settings.max_line
+            stats.cut_lines - unfinished,
+            config.settings.max_line
         );
+    }
+    if unfinished > 0 {
+        eprintln!("loganon: warning: stopped by a signal in the middle of a line; it was written cut");
     }
     if config.stats {
         print_stats(&config, &stats, started.elapsed().as_secs_f64(), &ending);
@@ -210,10 +228,26 @@ fn diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
 
 /// Writes a subcommand's report to stdout; a reader that went away (`| head`) ends it quietly.
 fn emit(text: &str) -> anyhow::Result<()> {
+    emit_bytes(text.as_bytes()).map(|_| ())
+}
+
+fn emit_bytes(bytes: &[u8]) -> anyhow::Result<ExitCode> {
     let mut out = io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    match out.write_all(bytes).and_then(|()| out.flush()) {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e).context("writing to stdout"),
-        _ => Ok(()),
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// `loganon man`: one page to stdout, or every page into `--dir`.
+fn man(args: loganon::cli::ManArgs) -> anyhow::Result<ExitCode> {
+    match args.dir {
+        Some(dir) => {
+            loganon::manual::write_pages(&dir)
+                .map_err(|source| ConfigError::Io { path: dir.display().to_string(), source })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        None => emit_bytes(&loganon::manual::page(&args.command).map_err(ConfigError::Usage)?),
     }
 }
 

@@ -6,14 +6,18 @@
 //! - `cli`: the contract: tag, retention, IP modes, bytes, rules, errors, streaming, `rules test`
 //! - `formats`: golden files per format, field rules, the shared real logs' structure, JSON
 //!   round trips
+//! - `integrations`: the recipes of docs/integrations.md run against real Apache, nginx,
+//!   rsyslog, syslog-ng, logrotate and systemd-analyze; the filter's stop on SIGTERM; man page
+//!   and completions
 //! - `policies`: the policy packs in `rules/policies/`
 //! - `pseudonyms`: key rotation by event-time period, format-preserving address pseudonyms
 //! - `serve`: the TCP sidecar over raw sockets: framing, shutdown drain, outputs, backpressure,
-//!   metrics, UDP, a 50-client load test, and rsyslog as a real client
+//!   metrics, UDP, a 50-client load test
 
 mod authoring;
 mod cli;
 mod formats;
+mod integrations;
 mod policies;
 mod pseudonyms;
 mod serve;

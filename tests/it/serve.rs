@@ -7,12 +7,13 @@
 //! - observability: SIGUSR1 summary, Prometheus endpoint, UDP
 //! - load: 50 clients x 20,000 lines, SIGTERM once all have written (`LOGANON_LOAD_LINES`
 //!   lowers the lines per client)
-//! - real clients: rsyslog omfwd -> loganon serve -> rsyslog imtcp -> file
+//!
+//! Real clients (rsyslog, syslog-ng, nginx) are in `integrations`, with the documented recipes.
 
 use crate::util::*;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -594,143 +595,6 @@ fn load_50_clients_sigterm_after_all_have_written_loses_and_duplicates_nothing()
         100.0 * written_at_signal as f64 / out.len().max(1) as f64
     );
     assert_eq!((lost, duplicated, out_of_order, malformed), (0, 0, 0, 0));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Real clients: rsyslog
-
-fn rsyslogd() -> Option<PathBuf> {
-    ["/usr/sbin/rsyslogd", "/sbin/rsyslogd", "/usr/local/sbin/rsyslogd"].iter().map(PathBuf::from).find(|p| p.exists())
-}
-
-/// Runs `rsyslogd -n` with its own config in `dir`; killed on drop.
-struct Rsyslog(Child);
-
-impl Rsyslog {
-    fn start(dir: &Path, name: &str, conf: &str) -> Self {
-        let bin = rsyslogd().unwrap();
-        let conf_path = dir.join(format!("{name}.conf"));
-        std::fs::write(&conf_path, conf).unwrap();
-        let check = Command::new(&bin).args(["-N1", "-f"]).arg(&conf_path).output().unwrap();
-        assert!(check.status.success(), "{name} config: {}", String::from_utf8_lossy(&check.stderr));
-        let child = Command::new(&bin)
-            .arg("-n")
-            .arg("-f")
-            .arg(&conf_path)
-            .arg("-i")
-            .arg(dir.join(format!("{name}.pid")))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        Rsyslog(child)
-    }
-}
-
-impl Drop for Rsyslog {
-    fn drop(&mut self) {
-        signal(self.0.id(), "TERM");
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-#[test]
-fn rsyslog_forwards_through_loganon_to_rsyslog() {
-    if rsyslogd().is_none() {
-        assert!(std::env::var_os("CI").is_none(), "rsyslogd is not installed in CI (.ci/run installs it)");
-        eprintln!("skipped: rsyslogd not installed (apt-get install rsyslog)");
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    for sub in ["in-work", "out-work"] {
-        std::fs::create_dir(d.join(sub)).unwrap();
-    }
-    // The second rsyslog: imtcp, writing each message as received.
-    let out_port = free_port();
-    let out_file = d.join("received.log");
-    let receiver = Rsyslog::start(
-        d,
-        "out",
-        &format!(
-            r#"global(workDirectory="{work}")
-module(load="imtcp")
-template(name="raw" type="string" string="%rawmsg%\n")
-ruleset(name="store") {{ action(type="omfile" file="{out}" template="raw") }}
-input(type="imtcp" address="127.0.0.1" port="{out_port}" ruleset="store")
-"#,
-            work = d.join("out-work").display(),
-            out = out_file.display()
-        ),
-    );
-    wait_port(out_port);
-    let server = start(&["--forward", &format!("127.0.0.1:{out_port}"), "--forward-framing", "octet-counting"]);
-    // The first rsyslog: a file of log lines in, omfwd over TCP to loganon.
-    let input: Vec<String> = (0..200)
-        .map(|i| match i % 4 {
-            0 => format!(
-                "203.0.113.{} - - [22/Nov/2026:10:00:{:02} +0000] \"GET /p?u={i} HTTP/1.1\" 200 5",
-                i % 250,
-                i % 60
-            ),
-            1 => format!("user jane{i}@example.com logged in from 198.51.100.{}", i % 250),
-            2 => format!("payment 4111 1111 1111 1111 line {i}"),
-            _ => format!("plain line {i} with 2001:db8:1:2::{i:x}"),
-        })
-        .collect();
-    let in_file = d.join("input.log");
-    let sender = Rsyslog::start(
-        d,
-        "in",
-        &format!(
-            r#"global(workDirectory="{work}")
-module(load="imfile")
-template(name="msgonly" type="string" string="%msg%")
-ruleset(name="fwd") {{ action(type="omfwd" target="127.0.0.1" port="{port}" protocol="tcp" template="msgonly") }}
-input(type="imfile" File="{input}" Tag="app" ruleset="fwd" readMode="0")
-"#,
-            work = d.join("in-work").display(),
-            port = server.addr.port(),
-            input = in_file.display()
-        ),
-    );
-    // Written after rsyslog started, so imfile reads it from the start either way.
-    std::fs::write(&in_file, input.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
-    let expected = ok(&["--now", NOW], &input.iter().map(|l| format!("{l}\n")).collect::<String>());
-    let start = Instant::now();
-    loop {
-        let got = std::fs::read_to_string(&out_file).unwrap_or_default();
-        if got.lines().count() >= input.len() {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "received {} of {} lines; loganon: {}",
-            got.lines().count(),
-            input.len(),
-            server.stderr.lock().unwrap()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    drop(sender);
-    let (_, err, code) = server.stop();
-    assert_eq!(code, 0, "{err}");
-    drop(receiver);
-    let got = std::fs::read_to_string(&out_file).unwrap();
-    assert_eq!(got, expected, "loganon: {err}");
-    eprintln!(
-        "rsyslog: {} lines through rsyslog -> loganon serve -> rsyslog, identical to the filter's output",
-        input.len()
-    );
-}
-
-fn wait_port(port: u16) {
-    wait_for(|| TcpStream::connect(("127.0.0.1", port)).is_ok());
 }
 
 // ---------------------------------------------------------------------------------------------
