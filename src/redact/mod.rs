@@ -8,12 +8,17 @@
 //! set of personal-data categories the rendered region still carries, which drives retention.
 //! Bytes outside spans are copied unchanged, whatever they are.
 
+pub mod authorization;
 pub mod card;
+pub mod cookie;
 pub mod email;
+pub mod iban;
 pub mod ipv4;
 pub mod ipv6;
 pub mod keywords;
 pub mod pattern;
+pub mod pem;
+pub mod phone;
 pub mod span;
 
 use crate::anonymize::{self, PseudonymCache, Pseudonymizer};
@@ -32,11 +37,22 @@ pub enum Detector {
     Ipv6,
     Email,
     Card,
+    /// Phone numbers in the shapes people write them (opt-in).
+    Phone,
+    /// IBANs with a valid mod-97 check (opt-in).
+    Iban,
+    /// PEM private-key bodies, and lines that look like one.
+    PrivateKey,
+    /// The credentials of `Authorization` and `Proxy-Authorization` header values.
+    Authorization,
+    /// Cookie values of `Cookie` and `Set-Cookie` header values.
+    Cookie,
     Pattern(pattern::Pattern),
     Literals {
         literals: Vec<String>,
         case_insensitive: bool,
     },
+    /// Values after keys; a key written `*suffix` matches every key ending in `suffix`.
     Keys(Vec<String>),
     /// Named fields of structured formats (`remote_user`, logfmt `user`, JSON `user.email`),
     /// whatever their value. Field spans are found by the caller, which knows the format, and
@@ -98,6 +114,7 @@ const COLON: u8 = 4;
 const AT: u8 = 8; // `@` and `%` (the start of `%40`)
 const EQUALS: u8 = 16;
 const DASH: u8 = 32;
+const UPPER: u8 = 64;
 const CLASSES: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut d = b'0';
@@ -111,6 +128,11 @@ const CLASSES: [u8; 256] = {
     t[b'%' as usize] = AT;
     t[b'=' as usize] = EQUALS;
     t[b'-' as usize] = DASH;
+    let mut u = b'A';
+    while u <= b'Z' {
+        t[u as usize] = UPPER;
+        u += 1;
+    }
     t
 };
 /// Regions up to this long are gated; on longer ones the gate costs more than it saves.
@@ -204,6 +226,8 @@ pub struct Engine {
     patterns: Vec<(RuleId, pattern::Pattern)>,
     literals: keywords::Literals,
     keys: keywords::Keys,
+    /// True if some key rule applies to JSON lines (their members are looked up by key name).
+    json_keys: bool,
     fields: Vec<(RuleId, Vec<String>)>,
     /// Format bits each rule applies to, by rule index.
     scope: Vec<u8>,
@@ -253,20 +277,31 @@ impl Engine {
                     let into = if *case_insensitive { &mut folded } else { &mut exact };
                     into.extend(literals.iter().map(|l| (id, l.clone())));
                 }
-                Detector::Keys(k) => keys.extend(k.iter().map(|k| (id, k.clone()))),
+                Detector::Keys(k) => keys.extend(k.iter().map(|k| (id, k.clone(), keywords::Value::Plain))),
+                Detector::Authorization => keys.extend(
+                    ["authorization", "proxy-authorization"]
+                        .map(|k| (id, k.to_owned(), keywords::Value::Authorization)),
+                ),
+                Detector::Cookie => keys.extend([
+                    (id, "cookie".to_owned(), keywords::Value::Cookie { set: false }),
+                    (id, "set-cookie".to_owned(), keywords::Value::Cookie { set: true }),
+                ]),
                 Detector::Field(names) => fields.push((id, names.clone())),
                 d => builtin.push((id, d.clone())),
             }
         }
         let scope: Vec<u8> = rules.iter().map(Rule::scope).collect();
+        let by_key = |d: &Detector| matches!(d, Detector::Keys(_) | Detector::Authorization | Detector::Cookie);
         let scoped_shared = rules
             .iter()
-            .any(|r| !r.formats.is_empty() && matches!(r.detector, Detector::Literals { .. } | Detector::Keys(_)));
+            .any(|r| !r.formats.is_empty() && (by_key(&r.detector) || matches!(r.detector, Detector::Literals { .. })));
+        let json_keys = rules.iter().zip(&scope).any(|(r, s)| by_key(&r.detector) && s & Format::Json.bit() != 0);
         Ok(Self {
             scope,
             scoped_shared,
             literals: keywords::Literals::new(&exact, &folded),
             keys: keywords::Keys::new(&keys),
+            json_keys,
             rules,
             carries,
             category_names,
@@ -308,6 +343,28 @@ impl Engine {
             .iter()
             .find(|(id, names)| self.in_scope(*id, format) && names.iter().any(|n| is_named(n)))
             .map(|(id, _)| *id)
+    }
+
+    /// The key rule (keys, authorization or cookie) that claims a JSON member named `key`, and how
+    /// its value is read. JSON members are looked up by key name at any depth, as the key finder
+    /// looks keys up in text; the caller skips values that are objects (their own members are
+    /// looked up) and `true`/`false`/`null`.
+    pub fn member_rule(&self, key: &[u8]) -> Option<(RuleId, keywords::Value)> {
+        if !self.json_keys {
+            return None;
+        }
+        self.keys.lookup(key, |r| self.in_scope(r, Format::Json))
+    }
+
+    /// Seeds for the value of a JSON member claimed by [`Engine::member_rule`]: `text` is the
+    /// value (decoded, if a string). Header values that are strings are read by their grammar
+    /// (the scheme and cookie names stay); any other value is claimed whole.
+    pub fn member_seeds(&self, rule: RuleId, value: keywords::Value, text: &[u8], string: bool, out: &mut Vec<Span>) {
+        if string {
+            keywords::header_value(text, 0, text.len(), true, rule, value, out);
+        } else if !text.is_empty() {
+            out.push(self.field_span(text, 0, text.len(), rule, false));
+        }
     }
 
     /// The action of a rule.
@@ -365,6 +422,9 @@ impl Engine {
                 Detector::Ipv6 if classes & COLON != 0 => ipv6::find(region, *id, spans),
                 Detector::Email if classes & AT != 0 => email::find(region, *id, spans),
                 Detector::Card if classes & DIGIT != 0 => card::find(region, *id, spans, &mut scratch.groups),
+                Detector::Phone if classes & DIGIT != 0 => phone::find(region, *id, spans),
+                Detector::Iban if classes & DIGIT != 0 && classes & UPPER != 0 => iban::find(region, *id, spans),
+                Detector::PrivateKey => pem::find(region, *id, spans),
                 _ => 0,
             };
             scratch.rejected[usize::from(*id)] += rejected as u64;

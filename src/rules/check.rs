@@ -42,6 +42,13 @@ fn anchor(d: &Detector) -> String {
         Detector::Ipv6 => "memchr ':', then runs with '::' or 6+ colons are parsed".into(),
         Detector::Email => "memchr '@' and memmem '%40', then domain checks".into(),
         Detector::Card => "runs of 13+ digits (SSE2), then Luhn and issuer checks".into(),
+        Detector::Phone => "runs of digits (SSE2), then phone-number shapes ('+', '(', separators)".into(),
+        Detector::Iban => "runs of digits (SSE2) after two capitals, then country length and mod-97 checks".into(),
+        Detector::PrivateKey => "memmem '-----BEGIN ' (private-key labels), and lines of PEM width".into(),
+        Detector::Authorization => {
+            "memchr2 '=' ':' then key lookup (authorization, proxy-authorization), credentials after the scheme".into()
+        }
+        Detector::Cookie => "memchr2 '=' ':' then key lookup (cookie, set-cookie), each cookie's value".into(),
         Detector::Pattern(p) => match literal_anchor(p.source()) {
             Some(lits) if lits.len() <= 4 => {
                 format!("literal {}", lits.iter().map(|l| format!("{l:?}")).collect::<Vec<_>>().join(" | "))
@@ -107,6 +114,11 @@ fn claims(r: &LoadedRule) -> Vec<String> {
         Detector::Ipv6 => vec!["ipv6".into()],
         Detector::Email => vec!["email".into()],
         Detector::Card => vec!["card".into()],
+        Detector::Phone => vec!["phone".into()],
+        Detector::Iban => vec!["iban".into()],
+        Detector::PrivateKey => vec!["private-key".into()],
+        Detector::Authorization => vec!["key authorization".into(), "key proxy-authorization".into()],
+        Detector::Cookie => vec!["key cookie".into(), "key set-cookie".into()],
         Detector::Pattern(p) => vec![format!("regex {}", p.source())],
         Detector::Literals { literals, case_insensitive } => literals
             .iter()
@@ -119,12 +131,16 @@ fn claims(r: &LoadedRule) -> Vec<String> {
     }
 }
 
-/// Does an earlier claim take this one? A case-insensitive literal takes the exact one too.
+/// Does an earlier claim take this one? A case-insensitive literal takes the exact one too, and
+/// a suffix key (`*password`) every key that ends in it.
 fn taken(earlier: &str, claim: &str) -> bool {
     earlier == claim
         || earlier
             .strip_prefix("literal-ci ")
             .is_some_and(|e| claim.strip_prefix("literal ").is_some_and(|c| c.to_lowercase() == e))
+        || earlier.strip_prefix("key *").is_some_and(|suffix| {
+            claim.strip_prefix("key ").is_some_and(|c| c.trim_start_matches('*').ends_with(suffix))
+        })
 }
 
 /// Rules that cannot do what they say, or are slow.

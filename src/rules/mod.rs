@@ -275,6 +275,11 @@ fn load_rule(src: &Source, entry: &Spanned<model::RuleEntry>) -> Result<LoadedRu
         DetectorName::Ipv6 => Detector::Ipv6,
         DetectorName::Email => Detector::Email,
         DetectorName::Card => Detector::Card,
+        DetectorName::Phone => Detector::Phone,
+        DetectorName::Iban => Detector::Iban,
+        DetectorName::PrivateKey => Detector::PrivateKey,
+        DetectorName::Authorization => Detector::Authorization,
+        DetectorName::Cookie => Detector::Cookie,
         DetectorName::Regex => {
             let p = e
                 .pattern
@@ -291,7 +296,18 @@ fn load_rule(src: &Source, entry: &Spanned<model::RuleEntry>) -> Result<LoadedRu
             literals: required_list(src, entry, &e.literals, "literals", "literal")?,
             case_insensitive: e.case_insensitive.as_ref().is_some_and(|c| *c.get_ref()),
         },
-        DetectorName::Keys => Detector::Keys(required_list(src, entry, &e.keys, "keys", "keys")?),
+        DetectorName::Keys => {
+            let keys = required_list(src, entry, &e.keys, "keys", "keys")?;
+            if let Some(bad) = keys.iter().find(|k| *k == "*" || k.strip_prefix('*').unwrap_or(k).contains('*')) {
+                return Err(at(
+                    e.keys.as_ref().map_or(entry.span(), |k| k.span()),
+                    format!(
+                        "rule '{name}': key '{bad}': `*` may only start a key, as in \"*password\" (keys ending in \"password\")"
+                    ),
+                ));
+            }
+            Detector::Keys(keys)
+        }
         DetectorName::Field => Detector::Field(required_list(src, entry, &e.fields, "fields", "field")?),
     };
 
