@@ -395,7 +395,21 @@ mod tests {
     fn default_rules_load() {
         let set = Ruleset::load(&[Source::builtin_default()]).unwrap();
         let names: Vec<_> = set.rules.iter().map(|r| r.rule.name.as_str()).collect();
-        assert_eq!(names, ["email", "card", "remote-user", "unix-user", "json-user", "user-keys", "ipv4", "ipv6"]);
+        let secrets = [
+            "private-key",
+            "url-password",
+            "authorization",
+            "cookie",
+            "secret-keys",
+            "jwt",
+            "aws-access-key",
+            "github-token",
+            "slack-token",
+            "slack-webhook",
+            "stripe-key",
+        ];
+        let others = ["email", "card", "remote-user", "unix-user", "json-user", "user-keys", "ipv4", "ipv6"];
+        assert_eq!(names, [&secrets[..], &others[..]].concat());
         assert_eq!(set.retention.default, 30 * 86_400);
         assert_eq!(set.retention.category("pseudonymous"), Some(14 * 86_400));
         assert!(!set.examples.is_empty());
