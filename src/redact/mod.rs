@@ -8,6 +8,7 @@
 //! set of personal-data categories the rendered region still carries, which drives retention.
 //! Bytes outside spans are copied unchanged, whatever they are.
 
+pub mod anchors;
 pub mod authorization;
 pub mod card;
 pub mod cookie;
@@ -24,8 +25,13 @@ pub mod span;
 use crate::anonymize::{self, PseudonymCache, Pseudonymizer};
 use crate::format::Format;
 use ipnet::IpNet;
+use regex::bytes::CaptureLocations;
 use span::{Found, RuleId, Span};
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Numbers engines, so that a worker's scratch knows whose patterns its capture slots fit.
+static ENGINES: AtomicU64 = AtomicU64::new(1);
 
 /// The category a hashed value carries: pseudonymous data, with its own retention.
 pub const PSEUDONYMOUS: &str = "pseudonymous";
@@ -188,6 +194,11 @@ pub struct Scratch {
     cache: PseudonymCache,
     /// Candidates the built-in detectors' confirmation rejected, per rule index.
     rejected: Vec<u64>,
+    /// Where each regex rule's anchor first occurs in the region being scanned.
+    first_hit: Vec<usize>,
+    /// Capture slots per regex rule, made on first use, and the engine they were made for.
+    captures: Vec<Option<CaptureLocations>>,
+    captures_of: u64,
 }
 
 impl Scratch {
@@ -224,6 +235,10 @@ pub struct Engine {
     category_names: Vec<String>,
     builtin: Vec<(RuleId, Detector)>,
     patterns: Vec<(RuleId, pattern::Pattern)>,
+    /// The literal anchors of `patterns`, in one automaton.
+    anchors: anchors::Anchors,
+    /// This engine's number (clones share it: they have the same patterns).
+    id: u64,
     literals: keywords::Literals,
     keys: keywords::Keys,
     /// True if some key rule applies to JSON lines (their members are looked up by key name).
@@ -296,7 +311,11 @@ impl Engine {
             .iter()
             .any(|r| !r.formats.is_empty() && (by_key(&r.detector) || matches!(r.detector, Detector::Literals { .. })));
         let json_keys = rules.iter().zip(&scope).any(|(r, s)| by_key(&r.detector) && s & Format::Json.bit() != 0);
+        let anchor_of: Vec<_> =
+            patterns.iter().map(|(_, p): &(RuleId, pattern::Pattern)| pattern::literal_anchor(p.source())).collect();
         Ok(Self {
+            anchors: anchors::Anchors::new(&anchor_of),
+            id: ENGINES.fetch_add(1, Ordering::Relaxed),
             scope,
             scoped_shared,
             literals: keywords::Literals::new(&exact, &folded),
@@ -429,9 +448,20 @@ impl Engine {
             };
             scratch.rejected[usize::from(*id)] += rejected as u64;
         }
-        for (id, p) in &self.patterns {
-            if self.in_scope(*id, format) {
-                p.find(region, *id, spans);
+        if !self.patterns.is_empty() {
+            // One scan for every pattern's anchor; a pattern runs only from its first hit.
+            self.anchors.scan(region, &mut scratch.first_hit);
+            if scratch.captures_of != self.id {
+                scratch.captures.clear();
+                scratch.captures_of = self.id;
+            }
+            scratch.captures.resize_with(self.patterns.len(), || None);
+            for (k, (id, p)) in self.patterns.iter().enumerate() {
+                let from = scratch.first_hit[k];
+                if from != usize::MAX && self.in_scope(*id, format) {
+                    let locs = scratch.captures[k].get_or_insert_with(|| p.capture_locations());
+                    p.find_from(region, from, *id, locs, spans);
+                }
             }
         }
         let before = spans.len();
@@ -741,6 +771,65 @@ mod tests {
         let e = engine(false, &[]);
         // The IP sits inside the email's local part: the email span contains it and wins.
         assert_eq!(run(&e, "x 10.0.0.1@example.com y").0, "x [EMAIL] y");
+    }
+
+    #[test]
+    fn regex_rules_run_from_their_anchors_in_any_case() {
+        let p = |src: &str| Detector::Pattern(pattern::Pattern::new(src).unwrap());
+        let e = Engine::new(
+            vec![
+                rule("sess", p(r"(?i)session=(?P<value>\w+)"), Action::Redact),
+                rule("acct", p(r"\bACCT-\d{6}"), Action::Redact),
+                rule("slow", p(r"\d{3}-\d{3}"), Action::Redact),
+            ],
+            vec![],
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            run(&e, "SESSION=ab Session=cd xACCT-123456 ACCT-654321 a-123-456"),
+            ("SESSION=[SESS] Session=[SESS] xACCT-123456 [ACCT] a-[SLOW]".into(), 0)
+        );
+        assert_eq!(run(&e, "nothing to see").0, "nothing to see");
+    }
+
+    #[test]
+    fn a_scratch_serves_engines_with_different_patterns() {
+        let p = |src: &str| Detector::Pattern(pattern::Pattern::new(src).unwrap());
+        let a = Engine::new(vec![rule("a", p(r"a=(?P<value>\w+) (?P<x>\w+)"), Action::Redact)], vec![], None).unwrap();
+        let b = Engine::new(vec![rule("b", p(r"b=(?P<value>\w+)"), Action::Redact)], vec![], None).unwrap();
+        let mut s = Scratch::default();
+        for (e, line, want) in [(&a, "a=1 2", "a=[A] 2"), (&b, "b=3", "b=[B]"), (&a, "a=4 5", "a=[A] 5")] {
+            let (mut c, mut out) = (Counters::default(), Vec::new());
+            e.find(line.as_bytes(), Format::Text, &[], &mut s);
+            e.render(line.as_bytes(), &mut s, &mut c, &mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn key_rules_claim_json_members_by_name() {
+        let mut json_only = rule("k", Detector::Keys(vec!["*token".into()]), Action::Redact);
+        json_only.formats = vec![Format::Text];
+        let e = Engine::new(
+            vec![
+                json_only,
+                rule("auth", Detector::Authorization, Action::Redact),
+                rule("secret", Detector::Keys(vec!["*token".into(), "pwd".into()]), Action::Redact),
+            ],
+            vec![],
+            None,
+        )
+        .unwrap();
+        assert_eq!(e.member_rule(b"Access_Token"), Some((2, keywords::Value::Plain)), "the text-only rule is skipped");
+        assert_eq!(e.member_rule(b"Authorization"), Some((1, keywords::Value::Authorization)));
+        assert_eq!(e.member_rule(b"user"), None);
+        let mut seeds = Vec::new();
+        e.member_seeds(1, keywords::Value::Authorization, b"Bearer abc", true, &mut seeds);
+        assert_eq!((seeds[0].start, seeds[0].end), (7, 10));
+        seeds.clear();
+        e.member_seeds(2, keywords::Value::Plain, br#"["a","b"]"#, false, &mut seeds);
+        assert_eq!((seeds[0].start, seeds[0].end), (0, 9));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! author meant.
 //!
 //! The description lists, per rule in priority order, its detector and the literal anchor that
-//! decides where it looks (what makes it cheap or slow), its action, category and format scope,
+//! decides where it looks (what makes it cheap or slow; regex anchors share one automaton scan,
+//! see `redact::anchors`), its action, category and format scope,
 //! then the retention policy. The warnings are the mistakes that do not make a rule file invalid
 //! but make a rule useless or slow: a rule shadowed by an earlier one that finds the same values
 //! first, a field name that no format has, a pattern without a literal anchor.
@@ -50,10 +51,15 @@ fn anchor(d: &Detector) -> String {
         }
         Detector::Cookie => "memchr2 '=' ':' then key lookup (cookie, set-cookie), each cookie's value".into(),
         Detector::Pattern(p) => match literal_anchor(p.source()) {
-            Some(lits) if lits.len() <= 4 => {
-                format!("literal {}", lits.iter().map(|l| format!("{l:?}")).collect::<Vec<_>>().join(" | "))
+            Some(a) => {
+                let case = if a.case_insensitive { ", any case" } else { "" };
+                if a.literals.len() <= 4 {
+                    let lits: Vec<String> = a.literals.iter().map(|l| format!("\"{}\"", l.escape_ascii())).collect();
+                    format!("literal {}{case} (in the shared anchor scan)", lits.join(" | "))
+                } else {
+                    format!("{} literal prefixes{case} (in the shared anchor scan)", a.literals.len())
+                }
             }
-            Some(lits) => format!("{} literal prefixes", lits.len()),
             None => "none: the regex runs at every byte (slow)".into(),
         },
         Detector::Literals { literals, case_insensitive } => {
@@ -217,6 +223,36 @@ mod tests {
         assert_eq!(warnings(&set), []);
         let text = describe(&set);
         assert!(text.contains("memchr '@'") && text.contains("retention: default 30d; pseudonymous 14d"), "{text}");
+    }
+
+    #[test]
+    fn a_suffix_key_shadows_the_keys_it_ends() {
+        let set = load(
+            r#"
+[[rule]]
+name = "any"
+detector = "keys"
+keys = ["*password"]
+action = "redact"
+[[rule]]
+name = "db"
+detector = "keys"
+keys = ["db_password", "*db_password"]
+action = "hash"
+[[rule]]
+name = "other"
+detector = "keys"
+keys = ["password_hint"]
+action = "redact"
+"#,
+        );
+        let w = warnings(&set);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].message.contains("rule 'db' is shadowed") && w[0].message.contains("any"), "{w:?}");
+        let text = describe(&load(
+            "[[rule]]\nname = \"s\"\ndetector = \"regex\"\npattern = '(?i)session=(?P<value>\\w+)'\naction = \"redact\"\n",
+        ));
+        assert!(text.contains(r#"literal "session=", any case"#), "{text}");
     }
 
     #[test]
