@@ -445,6 +445,37 @@ mod tests {
     }
 
     #[test]
+    fn new_detectors_load_and_keep_refusing_misplaced_and_unknown_keys() {
+        for d in ["phone", "iban", "private-key", "authorization", "cookie"] {
+            let set = load(&format!("[[rule]]\nname = \"x\"\ndetector = \"{d}\"\naction = \"redact\"\n")).unwrap();
+            assert_eq!(set.rules.len(), 1, "{d}");
+        }
+        let err =
+            load("[[rule]]\nname = \"x\"\ndetector = \"phone\"\naction = \"redact\"\nkeys = [\"a\"]\n").unwrap_err();
+        assert!(err.message.contains("`keys` is only for keys rules"), "{err}");
+        let err =
+            load("[[rule]]\nname = \"x\"\ndetector = \"iban\"\naction = \"redact\"\ncountry = \"DE\"\n").unwrap_err();
+        assert!(err.line == 5 && err.message.contains("unknown field `country`"), "{err}");
+        let err = load("[[rule]]\nname = \"x\"\ndetector = \"phones\"\naction = \"redact\"\n").unwrap_err();
+        assert_eq!(err.line, 3, "{err}");
+    }
+
+    #[test]
+    fn a_star_may_only_start_a_key() {
+        for bad in ["*", "pass*word", "**x"] {
+            let text = format!(
+                "[[rule]]\nname = \"k\"\ndetector = \"keys\"\nkeys = [\"ok\", \"{bad}\"]\naction = \"redact\"\n"
+            );
+            let err = load(&text).unwrap_err();
+            assert_eq!(err.line, 4, "{err}");
+            assert!(err.message.contains("may only start a key"), "{err}");
+        }
+        assert!(
+            load("[[rule]]\nname = \"k\"\ndetector = \"keys\"\nkeys = [\"*password\"]\naction = \"redact\"\n").is_ok()
+        );
+    }
+
+    #[test]
     fn ip_mode_settles_unpinned_ip_rules() {
         let set = Ruleset::load(&[Source::builtin_default()]).unwrap();
         let key = Pseudonymizer::new(&[7; 32]).unwrap();
