@@ -443,7 +443,7 @@ impl Engine {
                 Detector::Card if classes & DIGIT != 0 => card::find(region, *id, spans, &mut scratch.groups),
                 Detector::Phone if classes & DIGIT != 0 => phone::find(region, *id, spans),
                 Detector::Iban if classes & DIGIT != 0 && classes & UPPER != 0 => iban::find(region, *id, spans),
-                Detector::PrivateKey => pem::find(region, *id, spans),
+                Detector::PrivateKey => pem::find(region, classes & DASH != 0, *id, spans),
                 _ => 0,
             };
             scratch.rejected[usize::from(*id)] += rejected as u64;

@@ -17,8 +17,9 @@
 //!
 //! The label must name a private key (`PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`, `OPENSSH PRIVATE
 //! KEY`, `PGP PRIVATE KEY BLOCK`); certificates and public keys are not secret and stay.
-//! Gate: a vectorized search for `-----BEGIN `, which is absent from nearly every line; the
-//! body-line test looks at the region's length first.
+//! Gate: a vectorized search for `-----BEGIN `, which is absent from nearly every line, skipped
+//! when the engine's byte-class gate saw no `-` in a short region; the body-line test looks at the
+//! region's length first.
 
 use super::span::{Found, RuleId, Span};
 use memchr::memmem::Finder;
@@ -56,12 +57,16 @@ fn is_body_line(t: &[u8]) -> bool {
 }
 
 /// Pushes a span for every private-key body in `b`. Returns how many `BEGIN` markers named no
-/// private key.
-pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>) -> usize {
+/// private key. `dashes`: `b` may hold a `-` (false lets a caller that knows skip the search for
+/// markers).
+pub fn find(b: &[u8], dashes: bool, rule: RuleId, out: &mut Vec<Span>) -> usize {
     let trimmed = b.trim_ascii();
     if is_body_line(trimmed) {
         let start = b.len() - b.trim_ascii_start().len();
         out.push(Span::new(start, start + trimmed.len(), rule, Found::Other));
+        return 0;
+    }
+    if !dashes {
         return 0;
     }
     let mut rejected = 0;
@@ -91,7 +96,7 @@ mod tests {
     fn found(s: &str) -> Vec<&str> {
         crate::redact::table::found(
             |b, o| {
-                find(b, 0, o);
+                find(b, true, 0, o);
             },
             s,
         )
@@ -124,6 +129,9 @@ mod tests {
 
     #[test]
     fn look_alikes() {
+        let mut v = Vec::new();
+        find(b"-----BEGIN RSA PRIVATE KEY-----abc", false, 0, &mut v);
+        assert!(v.is_empty(), "told there are no dashes");
         for line in [
             "-----BEGIN CERTIFICATE-----MIIDdzCCAl+gAwIBAgIE-----END CERTIFICATE-----",
             "-----BEGIN PUBLIC KEY-----MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA",
