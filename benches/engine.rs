@@ -1,5 +1,6 @@
-//! Throughput benches (bytes/s): each detector alone on dense and clean lines, each format
-//! through the whole line processor, and the whole engine on a realistic access log.
+//! Throughput benches (bytes/s): each hand-written detector alone on dense and clean lines, each
+//! format through the whole line processor (default rules, secrets included), and the whole
+//! engine on a realistic access log.
 //!
 //! Clean lines (nothing to redact) are the common case in production, so every group has a
 //! no-match member. Setup (rule loading, corpus building) stays outside the timed closures.
@@ -9,7 +10,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, black_box, criterion_group, 
 use loganon::anonymize::Pseudonymizer;
 use loganon::process::{LineScratch, Options, Processor, Stats};
 use loganon::redact::span::Span;
-use loganon::redact::{card, email, ipv4, ipv6};
+use loganon::redact::{card, email, iban, ipv4, ipv6, pem, phone};
 use loganon::rules::{IpMode, Ruleset, Source};
 
 /// Makes the i-th line of a corpus.
@@ -69,7 +70,7 @@ fn run_lines(p: &Processor, data: &[u8], s: &mut LineScratch, out: &mut Vec<u8>)
 
 fn detectors(c: &mut Criterion) {
     type Finder = fn(&[u8], &mut Vec<Span>) -> usize;
-    let finders: [(&str, Finder, LineMaker); 4] = [
+    let finders: [(&str, Finder, LineMaker); 7] = [
         (
             "ipv4",
             |b, o| ipv4::find(b, 0, o),
@@ -85,6 +86,21 @@ fn detectors(c: &mut Criterion) {
             "card",
             |b, o| card::find(b, 0, o, &mut Vec::new()),
             |_| "paid 4111 1111 1111 1111 and 5555555555554444".to_owned(),
+        ),
+        (
+            "phone",
+            |b, o| phone::find(b, 0, o),
+            |i| format!("call +44 20 7946 {:04} or (555) 010-{:04} today", i % 10_000, i % 10_000),
+        ),
+        (
+            "iban",
+            |b, o| iban::find(b, 0, o),
+            |_| "pay GB82 WEST 1234 5698 7654 32 or DE89370400440532013000".to_owned(),
+        ),
+        (
+            "private-key",
+            |b, o| pem::find(b, true, 0, o),
+            |i| format!("key -----BEGIN RSA PRIVATE KEY-----\\nMIIE{i:08}\\n-----END RSA PRIVATE KEY----- done"),
         ),
     ];
     let mut g = c.benchmark_group("detector");

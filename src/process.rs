@@ -4,9 +4,11 @@
 //! [`LineScratch`] and a [`Stats`]. Text lines are redacted as one region and get
 //! ` expires_at=...` appended; JSON object lines are redacted string by string (decoded first when
 //! they hold escapes, re-escaped after) and number by number (a card written as a number becomes a
-//! masked string), and get an `"expires_at"` member, so they stay valid JSON. A line cut at the
-//! length limit is never emitted raw: it is cut back to a whitespace boundary (dropping any
-//! trailing digit groups, which could be the first part of a card), redacted, and marked.
+//! masked string), and get an `"expires_at"` member, so they stay valid JSON. Field rules claim a
+//! JSON value by its key path, key rules by its key name at any depth (`{"auth":{"token":..}}`).
+//! A line cut at the length limit is never emitted raw: it is cut back to a whitespace boundary
+//! (dropping any trailing digit groups, which could be the first part of a card), redacted, and
+//! marked.
 
 use crate::format::{self, Field, Format, json};
 use crate::redact::span::{RuleId, Span};
@@ -401,11 +403,11 @@ impl Processor {
         &self,
         text: &[u8],
         base: usize,
-        seed: Option<Span>,
+        seeds: &[Span],
         s: &mut LineScratch,
         stats: &mut Stats,
     ) -> Option<u64> {
-        if !self.engine.find(text, Format::Json, seed.as_slice(), &mut s.redact) {
+        if !self.engine.find(text, Format::Json, seeds, &mut s.redact) {
             return None;
         }
         self.record(base, s);
@@ -435,12 +437,23 @@ impl Processor {
                 continue;
             }
             let mut field = None;
+            let mut member = None;
             if t.kind == json::Kind::Key {
                 s.path.truncate(t.depth - 1);
                 s.path.push((t.start, t.end));
                 if field_rules {
                     let path = &s.path;
                     field = self.engine.field_rule(Format::Json, |n| path_is(body, path, n));
+                }
+                // Key rules claim members by key name at any depth: strings, numbers and arrays.
+                let v = s.tokens[i + 1];
+                let claimable = matches!(v.kind, json::Kind::Str | json::Kind::Num)
+                    || (v.kind == json::Kind::Open && body[v.start] == b'[');
+                if field.is_none() && claimable {
+                    let mut decoded = std::mem::take(&mut s.decoded);
+                    member = self.engine.member_rule(decode(&body[t.start..t.end], t.escaped, &mut decoded));
+                    s.decoded = decoded;
+                    field = member.map(|(rule, _)| rule);
                 }
             }
             if let Some(rule) = field {
@@ -480,8 +493,16 @@ impl Processor {
                 } else {
                     &body[value_start..value_end]
                 };
-                let seed = self.engine.field_span(text, 0, text.len(), rule, false);
-                let found = self.render_value(text, v.start, Some(seed), s, stats);
+                let mut seeds = std::mem::take(&mut s.seeds);
+                seeds.clear();
+                match member {
+                    Some((_, value)) => {
+                        self.engine.member_seeds(rule, value, text, v.kind == json::Kind::Str, &mut seeds)
+                    }
+                    None => seeds.push(self.engine.field_span(text, 0, text.len(), rule, false)),
+                }
+                let found = self.render_value(text, v.start, &seeds, s, stats);
+                s.seeds = seeds;
                 s.decoded = decoded;
                 if let Some(c) = found {
                     carried |= c;
@@ -514,7 +535,7 @@ impl Processor {
         out: &mut Vec<u8>,
     ) -> u64 {
         let mut decoded = std::mem::take(&mut s.decoded);
-        let found = self.render_value(decode(&body[t.start..t.end], t.escaped, &mut decoded), t.start, None, s, stats);
+        let found = self.render_value(decode(&body[t.start..t.end], t.escaped, &mut decoded), t.start, &[], s, stats);
         s.decoded = decoded;
         let Some(carried) = found else { return 0 };
         out.extend_from_slice(&body[*at..t.start]);

@@ -89,7 +89,7 @@ fn glued(c: Option<&u8>) -> bool {
 /// none, and this search runs once per digit group. On x86_64 it tests 16 bytes per step with
 /// SSE2, which every x86_64 CPU has (so no runtime detection is needed); a byte loop measured
 /// 4 ns per byte here, and a "portable" 64-byte mask loop compiled to slower shift sequences.
-fn next_digit(b: &[u8], from: usize) -> Option<usize> {
+pub(crate) fn next_digit(b: &[u8], from: usize) -> Option<usize> {
     let mut at = from;
     #[cfg(target_arch = "x86_64")]
     while at + 16 <= b.len() {

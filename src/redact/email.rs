@@ -8,6 +8,13 @@
 //! internationalized address is hidden whole rather than cut at its first non-ASCII byte. Quoted
 //! local parts (`"a b"@x.org`) are not recognised: they do not occur in server logs. Angle
 //! brackets, quotes, `=` and `:` end an address, so `user=<a@b.org>` hides only the address.
+//!
+//! One look-alike is a credential: in `https://jdoe:s3cret@db.example.com/` the text after the
+//! colon is the password of a URL's user information, not the local part of an address. There the
+//! find is narrowed to that password (`s3cret`), so the host stays readable and the span is the
+//! same as a URL-password rule's, which then takes it if it is listed first. A password holding a
+//! byte that cannot be in a local part still overlaps the address found after that byte, and the
+//! span merge then redacts both whole: no part of it is shown either way.
 
 use super::span::{Found, RuleId, Span};
 
@@ -57,9 +64,20 @@ fn local_start(b: &[u8], at: usize) -> Option<usize> {
     (i < at).then_some(i)
 }
 
+/// True if the local part starting at `start` is the password of a URL's user information:
+/// `//user:` (the user possibly empty) comes right before it.
+fn is_url_password(b: &[u8], start: usize) -> bool {
+    if start == 0 || b[start - 1] != b':' {
+        return false;
+    }
+    let user = b[..start - 1].iter().rposition(|&c| !(is_local(c) || b"~!$&'()*,;=".contains(&c))).map_or(0, |i| i + 1);
+    b[..user].ends_with(b"//")
+}
+
 /// Pushes the address around the at-sign at `at`; false if there is none.
 fn push_at(b: &[u8], at: usize, sign_len: usize, rule: RuleId, out: &mut Vec<Span>) -> bool {
     if let (Some(start), Some(end)) = (local_start(b, at), domain_end(b, at + sign_len)) {
+        let end = if is_url_password(b, start) { at } else { end };
         out.push(Span::new(start, end, rule, Found::Other));
         return true;
     }
@@ -117,6 +135,16 @@ mod tests {
             ("user=jo_e-1@mail-1.example.net,", &["jo_e-1@mail-1.example.net"]),
             ("x j\u{f6}rg@example.de y", &["j\u{f6}rg@example.de"]),
             ("a@b.io c@d.io", &["a@b.io", "c@d.io"]),
+            // URL user information: only the password.
+            ("https://jdoe:s3cr.et@db.example.com/x", &["s3cr.et"]),
+            ("redis://:pw@cache.example.net:6379", &["pw"]),
+            ("ftp://a%40b:pw%40x@ftp.example.org", &["pw%40x"]),
+            // A byte that cannot be in a local part: the address after it (fused with a URL
+            // rule's span by the merge).
+            ("https://jdoe:pa$s@db.example.com/", &["s@db.example.com"]),
+            // Not user information: mailto, a bare `user:` label.
+            ("mailto:jane@example.com", &["jane@example.com"]),
+            ("from:jane@example.com", &["jane@example.com"]),
         ];
         for (line, want) in cases {
             assert_eq!(found(line), *want, "{line}");

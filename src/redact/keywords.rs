@@ -4,14 +4,21 @@
 //! rule goes into one Aho-Corasick automaton (one per case setting), so fifty literals still make
 //! one pass over a line. Key rules redact the value after a key: `password=hunter2`,
 //! `token: abc`, `"api_key":"abc"`, matched ASCII-case-insensitively and only as a whole word
-//! (`password` does not fire inside `mypassword`). Keys are found from their separator instead:
-//! `memchr2` over `=` and `:`, then the word before it is looked up. A case-insensitive automaton
-//! over the keys was measured first and cost a fifth of the whole run on an access log, because
-//! case folding defeats its prefilter and the automaton then walks every byte. A value is either quoted (to the closing quote, backslash escapes
-//! honoured) or bare (to the next space, `&`, `;`, `,` or quote), which covers query strings,
-//! logfmt, headers and JSON.
+//! (`password` does not fire inside `mypassword`), unless the key is written `*password`, which
+//! matches every key that ends in it (`db_password`, `dbPassword`, `X-Password`): secrets come
+//! under endless compound names. Keys are found from their separator instead: `memchr2` over `=`
+//! and `:`, then the word before it is looked up. A case-insensitive automaton over the keys was
+//! measured first and cost a fifth of the whole run on an access log, because case folding
+//! defeats its prefilter and the automaton then walks every byte. A value is either quoted (to
+//! the closing quote, backslash escapes honoured) or bare (to the next space, `&`, `;`, `,` or
+//! quote), which covers query strings, logfmt, headers and JSON. Two HTTP headers have values
+//! with structure, read by their own grammar through the same separator scan: `Authorization`
+//! (the scheme stays, the credentials go) and `Cookie`/`Set-Cookie` (names stay, values go).
+//! JSON members are looked up by key name too ([`Keys::lookup`]): the caller, which knows the
+//! JSON structure, hands their values over whole.
 
 use super::span::{Found, RuleId, Span};
+use super::{authorization, cookie};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 /// One automaton over many patterns, each pattern tagged with the rule that owns it.
@@ -57,13 +64,40 @@ impl Literals {
     }
 }
 
-/// All key rules: keys (lower-cased) with the rule that owns each, first rule first.
+/// How the value after a key is delimited, and which part of it is hidden.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// The whole value: quoted (to the closing quote), or bare (to the next space, `&`, `;`, `,`
+    /// or quote).
+    Plain,
+    /// An HTTP `Authorization` header: the credentials after the scheme (see [`authorization`]).
+    Authorization,
+    /// An HTTP `Cookie` (`set: false`) or `Set-Cookie` header: each cookie's value, names kept
+    /// (see [`cookie`]).
+    Cookie { set: bool },
+}
+
+/// One key of a rule: lower-cased, matched whole or, for a key written `*suffix`, as the end of
+/// a longer key (`*password` matches `db_password` and `dbPassword`).
+#[derive(Clone, Debug)]
+struct Key {
+    name: Vec<u8>,
+    suffix: bool,
+    rule: RuleId,
+    value: Value,
+}
+
+/// All key rules' keys, first rule first.
 #[derive(Clone, Debug, Default)]
 pub struct Keys {
-    keys: Vec<(Vec<u8>, RuleId)>,
-    /// Bit `n` set if some key is `n` bytes long (keys of 64 bytes or more set bit 63): most
+    keys: Vec<Key>,
+    /// Bit `n` set if some whole key is `n` bytes long (keys of 64 bytes or more set bit 63): most
     /// separators are preceded by a word of a length no key has, and are dismissed on that.
     lengths: u64,
+    /// The shortest suffix key, and the last bytes (lower-cased) suffix keys end in: a word
+    /// shorter than every suffix, or ending in another byte, needs no suffix comparison.
+    min_suffix: usize,
+    suffix_last: [u64; 4],
 }
 
 fn is_key_byte(c: u8) -> bool {
@@ -80,9 +114,9 @@ pub fn quoted_end(b: &[u8], start: usize, quote: u8) -> usize {
     end.min(b.len())
 }
 
-/// The value after a key ending at `at`, if a separator follows: `=`, `:` (with optional
-/// spaces), or JSON's `":`.
-fn value_after(b: &[u8], at: usize) -> Option<(usize, usize)> {
+/// Where the value after a key ending at `at` starts, if a separator follows: `=`, `:` (with
+/// optional spaces), or JSON's `":`; and the quote it opens with, if any.
+fn value_start(b: &[u8], at: usize) -> Option<(usize, Option<u8>)> {
     let mut i = at;
     if b.get(i) == Some(&b'"') {
         i += 1; // JSON: "key": "value"
@@ -99,26 +133,89 @@ fn value_after(b: &[u8], at: usize) -> Option<(usize, usize)> {
         }
         _ => return None,
     }
-    let start;
-    let mut end;
-    if let Some(&q @ (b'"' | b'\'')) = b.get(i) {
-        start = i + 1;
-        end = quoted_end(b, start, q);
-    } else {
-        start = i;
-        end = i;
-        while end < b.len() && !matches!(b[end], b' ' | b'\t' | b'&' | b';' | b',' | b'"' | b'\'') {
-            end += 1;
-        }
+    match b.get(i) {
+        Some(&q @ (b'"' | b'\'')) => Some((i + 1, Some(q))),
+        _ => Some((i, None)),
     }
+}
+
+/// The value after a key ending at `at`, if a separator follows and the value is not empty.
+fn value_after(b: &[u8], at: usize) -> Option<(usize, usize)> {
+    let (start, quote) = value_start(b, at)?;
+    let end = match quote {
+        Some(q) => quoted_end(b, start, q),
+        None => {
+            start
+                + b[start..]
+                    .iter()
+                    .position(|c| matches!(c, b' ' | b'\t' | b'&' | b';' | b',' | b'"' | b'\''))
+                    .unwrap_or(b.len() - start)
+        }
+    };
     (end > start).then_some((start, end))
 }
 
+/// True if the separator at `sep` after a key starting at `key_start` does not make a key and a
+/// value: `//host:port` and `//user:password@host` are a URL's authority (the password is a URL
+/// rule's business), and `pam_unix(passwd:chauthtok)` is PAM's service and module type.
+fn not_a_pair(b: &[u8], key_start: usize, sep: usize) -> bool {
+    b[sep] == b':'
+        && (b[..key_start].ends_with(b"//")
+            || (key_start > 0 && b[key_start - 1] == b'(' && b.get(sep + 1).is_some_and(u8::is_ascii_alphanumeric)))
+}
+
 impl Keys {
-    pub fn new(keys: &[(RuleId, String)]) -> Self {
-        let keys: Vec<_> = keys.iter().map(|(r, k)| (k.to_ascii_lowercase().into_bytes(), *r)).collect();
-        let lengths = keys.iter().fold(0, |m, (k, _)| m | 1 << k.len().min(63));
-        Self { keys, lengths }
+    /// Keys with the rule that owns each and how its value is read; a key written `*suffix`
+    /// matches every key that ends in `suffix`.
+    pub fn new(keys: &[(RuleId, String, Value)]) -> Self {
+        let mut set = Self { min_suffix: usize::MAX, ..Self::default() };
+        for (rule, key, value) in keys {
+            let (name, suffix) = match key.strip_prefix('*') {
+                Some(rest) => (rest, true),
+                None => (key.as_str(), false),
+            };
+            let name = name.to_ascii_lowercase().into_bytes();
+            if suffix {
+                set.min_suffix = set.min_suffix.min(name.len());
+                if let Some(&last) = name.last() {
+                    set.suffix_last[usize::from(last >> 6)] |= 1 << (last & 63);
+                }
+            } else {
+                set.lengths |= 1 << name.len().min(63);
+            }
+            set.keys.push(Key { name, suffix, rule: *rule, value: *value });
+        }
+        set
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The first key (in rule order) that `word` is, among the rules `admit` accepts.
+    pub fn lookup(&self, word: &[u8], admit: impl Fn(RuleId) -> bool) -> Option<(RuleId, Value)> {
+        let whole = self.lengths & 1 << word.len().min(63) != 0;
+        let suffix = word.len() >= self.min_suffix
+            && word.last().is_some_and(|&c| {
+                let c = c.to_ascii_lowercase();
+                self.suffix_last[usize::from(c >> 6)] & 1 << (c & 63) != 0
+            });
+        if !whole && !suffix {
+            return None;
+        }
+        self.keys
+            .iter()
+            .find(|k| {
+                let hit = if k.suffix {
+                    suffix
+                        && word.len() >= k.name.len()
+                        && word[word.len() - k.name.len()..].eq_ignore_ascii_case(&k.name)
+                } else {
+                    whole && word.eq_ignore_ascii_case(&k.name)
+                };
+                hit && admit(k.rule)
+            })
+            .map(|k| (k.rule, k.value))
     }
 
     pub fn find(&self, b: &[u8], out: &mut Vec<Span>) {
@@ -129,15 +226,46 @@ impl Keys {
             // JSON writes the key in quotes: `"key":`.
             let key_end = if sep > 0 && b[sep - 1] == b'"' && b[sep] == b':' { sep - 1 } else { sep };
             let key_start = b[..key_end].iter().rposition(|&c| !is_key_byte(c)).map_or(0, |i| i + 1);
-            let key = &b[key_start..key_end];
-            if self.lengths & 1 << key.len().min(63) == 0 {
+            let Some((rule, value)) = self.lookup(&b[key_start..key_end], |_| true) else { continue };
+            if not_a_pair(b, key_start, sep) {
                 continue;
             }
-            let Some(&(_, rule)) = self.keys.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)) else { continue };
-            if let Some((start, end)) = value_after(b, key_end) {
-                out.push(Span::new(start, end, rule, Found::Other));
+            match value {
+                Value::Plain => {
+                    if let Some((start, end)) = value_after(b, key_end) {
+                        out.push(Span::new(start, end, rule, Found::Other));
+                    }
+                }
+                Value::Authorization | Value::Cookie { .. } => {
+                    let Some((start, quote)) = value_start(b, key_end) else { continue };
+                    let bound = quote.map_or(b.len(), |q| quoted_end(b, start, q));
+                    header_value(b, start, bound, quote.is_some(), rule, value, out);
+                }
             }
         }
+    }
+}
+
+/// Spans of a header value that runs from `start` to at most `bound` in `b`. `bounded` means
+/// `bound` is where the value certainly ends (a closing quote, the end of a JSON string), so
+/// spaces do not end it.
+pub fn header_value(
+    b: &[u8],
+    start: usize,
+    bound: usize,
+    bounded: bool,
+    rule: RuleId,
+    value: Value,
+    out: &mut Vec<Span>,
+) {
+    match value {
+        Value::Plain => {
+            if bound > start {
+                out.push(Span::new(start, bound, rule, Found::Other));
+            }
+        }
+        Value::Authorization => authorization::find(&b[..bound], start, bounded, rule, out),
+        Value::Cookie { set } => cookie::find(&b[..bound], start, bounded, set, rule, out),
     }
 }
 
@@ -146,7 +274,12 @@ mod tests {
     use super::*;
 
     fn keys(line: &str) -> Vec<&str> {
-        let k = Keys::new(&[(0, "password".into()), (1, "token".into())]);
+        let k = Keys::new(&[
+            (0, "password".into(), Value::Plain),
+            (1, "token".into(), Value::Plain),
+            (2, "*secret".into(), Value::Plain),
+            (3, "pwd".into(), Value::Plain),
+        ]);
         let mut v = Vec::new();
         k.find(line.as_bytes(), &mut v);
         v.iter().map(|s| &line[s.start..s.end]).collect()
@@ -154,13 +287,42 @@ mod tests {
 
     #[test]
     fn key_values_in_common_syntaxes() {
-        assert_eq!(keys("GET /login?user=x&password=hunter2&next=/"), ["hunter2"]);
-        assert_eq!(keys("level=info Token=\"a b\\\" c\" x=1"), ["a b\\\" c"]);
-        assert_eq!(keys(r#"{"password":"s3cr3t","n":1}"#), ["s3cr3t"]);
-        assert_eq!(keys("token: abc123 rest"), ["abc123"]);
-        assert_eq!(keys("mypassword=x password"), Vec::<&str>::new());
-        assert_eq!(keys("password= "), Vec::<&str>::new());
-        assert_eq!(keys("password= token=abc"), ["abc"], "an empty value does not swallow the next pair");
+        let cases: &[(&str, &[&str])] = &[
+            ("GET /login?user=x&password=hunter2&next=/", &["hunter2"]),
+            ("level=info Token=\"a b\\\" c\" x=1", &["a b\\\" c"]),
+            (r#"{"password":"s3cr3t","n":1}"#, &["s3cr3t"]),
+            (r#"{"auth": {"token": "t0k3n"}}"#, &["t0k3n"]),
+            ("token: abc123 rest", &["abc123"]),
+            ("PASSWORD='x y' pwd=z", &["x y", "z"]),
+            ("mypassword=x password", &[]),
+            ("password= ", &[]),
+            ("password= token=abc", &["abc"]), // an empty value does not swallow the next pair
+            ("client_secret=s1 clientSecret: s2 SECRET=s3 secretive=no", &["s1", "s2", "s3"]),
+            ("Failed password for invalid user admin", &[]),
+            ("the password is wrong; token expired", &[]),
+            // A URL's authority and PAM's service:type notation are not pairs.
+            ("https://token:8443/x redis://password:pw@db.example.com", &[]),
+            ("pam_unix(passwd:chauthtok): password changed for jdoe", &[]),
+            ("(token: abc)", &["abc)"]),
+        ];
+        for (line, want) in cases {
+            assert_eq!(keys(line), *want, "{line}");
+        }
+    }
+
+    #[test]
+    fn lookup_by_name_and_suffix_in_rule_order() {
+        let k = Keys::new(&[
+            (0, "*token".into(), Value::Plain),
+            (1, "access_token".into(), Value::Plain),
+            (2, "cookie".into(), Value::Cookie { set: false }),
+        ]);
+        assert_eq!(k.lookup(b"Access_Token", |_| true), Some((0, Value::Plain)));
+        assert_eq!(k.lookup(b"access_token", |r| r != 0), Some((1, Value::Plain)));
+        assert_eq!(k.lookup(b"COOKIE", |_| true), Some((2, Value::Cookie { set: false })));
+        assert_eq!(k.lookup(b"tokens", |_| true), None);
+        assert_eq!(k.lookup(b"oken", |_| true), None);
+        assert_eq!(k.lookup(b"", |_| true), None);
     }
 
     #[test]

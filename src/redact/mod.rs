@@ -8,21 +8,32 @@
 //! set of personal-data categories the rendered region still carries, which drives retention.
 //! Bytes outside spans are copied unchanged, whatever they are.
 
+pub mod anchors;
+pub mod authorization;
 pub mod card;
 pub mod classes;
+pub mod cookie;
 pub mod email;
+pub mod iban;
 pub mod ipv4;
 pub mod ipv6;
 pub mod keywords;
 pub mod pattern;
+pub mod pem;
+pub mod phone;
 pub mod span;
 
 use crate::anonymize::rotation::KeySchedule;
 use crate::anonymize::{self, IpPseudonym, WorkerKeys};
 use crate::format::Format;
 use ipnet::IpNet;
+use regex::bytes::CaptureLocations;
 use span::{Found, RuleId, Span};
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Numbers engines, so that a worker's scratch knows whose patterns its capture slots fit.
+static ENGINES: AtomicU64 = AtomicU64::new(1);
 
 /// The category a hashed value carries: pseudonymous data, with its own retention.
 pub const PSEUDONYMOUS: &str = "pseudonymous";
@@ -34,11 +45,22 @@ pub enum Detector {
     Ipv6,
     Email,
     Card,
+    /// Phone numbers in the shapes people write them (opt-in).
+    Phone,
+    /// IBANs with a valid mod-97 check (opt-in).
+    Iban,
+    /// PEM private-key bodies, and lines that look like one.
+    PrivateKey,
+    /// The credentials of `Authorization` and `Proxy-Authorization` header values.
+    Authorization,
+    /// Cookie values of `Cookie` and `Set-Cookie` header values.
+    Cookie,
     Pattern(pattern::Pattern),
     Literals {
         literals: Vec<String>,
         case_insensitive: bool,
     },
+    /// Values after keys; a key written `*suffix` matches every key ending in `suffix`.
     Keys(Vec<String>),
     /// Named fields of structured formats (`remote_user`, logfmt `user`, JSON `user.email`),
     /// whatever their value. Field spans are found by the caller, which knows the format, and
@@ -100,6 +122,7 @@ const COLON: u8 = 4;
 const AT: u8 = 8; // `@` and `%` (the start of `%40`)
 const EQUALS: u8 = 16;
 const DASH: u8 = 32;
+const UPPER: u8 = 64;
 const CLASSES: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut d = b'0';
@@ -113,6 +136,11 @@ const CLASSES: [u8; 256] = {
     t[b'%' as usize] = AT;
     t[b'=' as usize] = EQUALS;
     t[b'-' as usize] = DASH;
+    let mut u = b'A';
+    while u <= b'Z' {
+        t[u as usize] = UPPER;
+        u += 1;
+    }
     t
 };
 /// Regions up to this long are gated; on longer ones the gate costs more than it saves.
@@ -170,6 +198,11 @@ pub struct Scratch {
     time: i64,
     /// Candidates the built-in detectors' confirmation rejected, per rule index.
     rejected: Vec<u64>,
+    /// Where each regex rule's anchor first occurs in the region being scanned.
+    first_hit: Vec<usize>,
+    /// Capture slots per regex rule, made on first use, and the engine they were made for.
+    captures: Vec<Option<CaptureLocations>>,
+    captures_of: u64,
 }
 
 impl Scratch {
@@ -212,8 +245,14 @@ pub struct Engine {
     category_names: Vec<String>,
     builtin: Vec<(RuleId, Detector)>,
     patterns: Vec<(RuleId, pattern::Pattern)>,
+    /// The literal anchors of `patterns`, in one automaton.
+    anchors: anchors::Anchors,
+    /// This engine's number (clones share it: they have the same patterns).
+    id: u64,
     literals: keywords::Literals,
     keys: keywords::Keys,
+    /// True if some key rule applies to JSON lines (their members are looked up by key name).
+    json_keys: bool,
     fields: Vec<(RuleId, Vec<String>)>,
     /// Format bits each rule applies to, by rule index.
     scope: Vec<u8>,
@@ -263,20 +302,35 @@ impl Engine {
                     let into = if *case_insensitive { &mut folded } else { &mut exact };
                     into.extend(literals.iter().map(|l| (id, l.clone())));
                 }
-                Detector::Keys(k) => keys.extend(k.iter().map(|k| (id, k.clone()))),
+                Detector::Keys(k) => keys.extend(k.iter().map(|k| (id, k.clone(), keywords::Value::Plain))),
+                Detector::Authorization => keys.extend(
+                    ["authorization", "proxy-authorization"]
+                        .map(|k| (id, k.to_owned(), keywords::Value::Authorization)),
+                ),
+                Detector::Cookie => keys.extend([
+                    (id, "cookie".to_owned(), keywords::Value::Cookie { set: false }),
+                    (id, "set-cookie".to_owned(), keywords::Value::Cookie { set: true }),
+                ]),
                 Detector::Field(names) => fields.push((id, names.clone())),
                 d => builtin.push((id, d.clone())),
             }
         }
         let scope: Vec<u8> = rules.iter().map(Rule::scope).collect();
+        let by_key = |d: &Detector| matches!(d, Detector::Keys(_) | Detector::Authorization | Detector::Cookie);
         let scoped_shared = rules
             .iter()
-            .any(|r| !r.formats.is_empty() && matches!(r.detector, Detector::Literals { .. } | Detector::Keys(_)));
+            .any(|r| !r.formats.is_empty() && (by_key(&r.detector) || matches!(r.detector, Detector::Literals { .. })));
+        let json_keys = rules.iter().zip(&scope).any(|(r, s)| by_key(&r.detector) && s & Format::Json.bit() != 0);
+        let anchor_of: Vec<_> =
+            patterns.iter().map(|(_, p): &(RuleId, pattern::Pattern)| pattern::literal_anchor(p.source())).collect();
         Ok(Self {
+            anchors: anchors::Anchors::new(&anchor_of),
+            id: ENGINES.fetch_add(1, Ordering::Relaxed),
             scope,
             scoped_shared,
             literals: keywords::Literals::new(&exact, &folded),
             keys: keywords::Keys::new(&keys),
+            json_keys,
             rules,
             carries,
             category_names,
@@ -335,6 +389,28 @@ impl Engine {
             .map(|(id, _)| *id)
     }
 
+    /// The key rule (keys, authorization or cookie) that claims a JSON member named `key`, and how
+    /// its value is read. JSON members are looked up by key name at any depth, as the key finder
+    /// looks keys up in text; the caller skips values that are objects (their own members are
+    /// looked up) and `true`/`false`/`null`.
+    pub fn member_rule(&self, key: &[u8]) -> Option<(RuleId, keywords::Value)> {
+        if !self.json_keys {
+            return None;
+        }
+        self.keys.lookup(key, |r| self.in_scope(r, Format::Json))
+    }
+
+    /// Seeds for the value of a JSON member claimed by [`Engine::member_rule`]: `text` is the
+    /// value (decoded, if a string). Header values that are strings are read by their grammar
+    /// (the scheme and cookie names stay); any other value is claimed whole.
+    pub fn member_seeds(&self, rule: RuleId, value: keywords::Value, text: &[u8], string: bool, out: &mut Vec<Span>) {
+        if string {
+            keywords::header_value(text, 0, text.len(), true, rule, value, out);
+        } else if !text.is_empty() {
+            out.push(self.field_span(text, 0, text.len(), rule, false));
+        }
+    }
+
     /// The action of a rule.
     pub fn action(&self, rule: RuleId) -> &Action {
         &self.rules[usize::from(rule)].action
@@ -390,13 +466,27 @@ impl Engine {
                 Detector::Ipv6 if classes & COLON != 0 => ipv6::find(region, *id, spans),
                 Detector::Email if classes & AT != 0 => email::find(region, *id, spans),
                 Detector::Card if classes & DIGIT != 0 => card::find(region, *id, spans, &mut scratch.groups),
+                Detector::Phone if classes & DIGIT != 0 => phone::find(region, *id, spans),
+                Detector::Iban if classes & DIGIT != 0 && classes & UPPER != 0 => iban::find(region, *id, spans),
+                Detector::PrivateKey => pem::find(region, classes & DASH != 0, *id, spans),
                 _ => 0,
             };
             scratch.rejected[usize::from(*id)] += rejected as u64;
         }
-        for (id, p) in &self.patterns {
-            if self.in_scope(*id, format) {
-                p.find(region, *id, spans);
+        if !self.patterns.is_empty() {
+            // One scan for every pattern's anchor; a pattern runs only from its first hit.
+            self.anchors.scan(region, &mut scratch.first_hit);
+            if scratch.captures_of != self.id {
+                scratch.captures.clear();
+                scratch.captures_of = self.id;
+            }
+            scratch.captures.resize_with(self.patterns.len(), || None);
+            for (k, (id, p)) in self.patterns.iter().enumerate() {
+                let from = scratch.first_hit[k];
+                if from != usize::MAX && self.in_scope(*id, format) {
+                    let locs = scratch.captures[k].get_or_insert_with(|| p.capture_locations());
+                    p.find_from(region, from, *id, locs, spans);
+                }
             }
         }
         let before = spans.len();
@@ -720,6 +810,65 @@ mod tests {
         let e = engine(false, &[]);
         // The IP sits inside the email's local part: the email span contains it and wins.
         assert_eq!(run(&e, "x 10.0.0.1@example.com y").0, "x [EMAIL] y");
+    }
+
+    #[test]
+    fn regex_rules_run_from_their_anchors_in_any_case() {
+        let p = |src: &str| Detector::Pattern(pattern::Pattern::new(src).unwrap());
+        let e = Engine::new(
+            vec![
+                rule("sess", p(r"(?i)session=(?P<value>\w+)"), Action::Redact),
+                rule("acct", p(r"\bACCT-\d{6}"), Action::Redact),
+                rule("slow", p(r"\d{3}-\d{3}"), Action::Redact),
+            ],
+            vec![],
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            run(&e, "SESSION=ab Session=cd xACCT-123456 ACCT-654321 a-123-456"),
+            ("SESSION=[SESS] Session=[SESS] xACCT-123456 [ACCT] a-[SLOW]".into(), 0)
+        );
+        assert_eq!(run(&e, "nothing to see").0, "nothing to see");
+    }
+
+    #[test]
+    fn a_scratch_serves_engines_with_different_patterns() {
+        let p = |src: &str| Detector::Pattern(pattern::Pattern::new(src).unwrap());
+        let a = Engine::new(vec![rule("a", p(r"a=(?P<value>\w+) (?P<x>\w+)"), Action::Redact)], vec![], None).unwrap();
+        let b = Engine::new(vec![rule("b", p(r"b=(?P<value>\w+)"), Action::Redact)], vec![], None).unwrap();
+        let mut s = Scratch::default();
+        for (e, line, want) in [(&a, "a=1 2", "a=[A] 2"), (&b, "b=3", "b=[B]"), (&a, "a=4 5", "a=[A] 5")] {
+            let (mut c, mut out) = (Counters::default(), Vec::new());
+            e.find(line.as_bytes(), Format::Text, &[], &mut s);
+            e.render(line.as_bytes(), &mut s, &mut c, &mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn key_rules_claim_json_members_by_name() {
+        let mut json_only = rule("k", Detector::Keys(vec!["*token".into()]), Action::Redact);
+        json_only.formats = vec![Format::Text];
+        let e = Engine::new(
+            vec![
+                json_only,
+                rule("auth", Detector::Authorization, Action::Redact),
+                rule("secret", Detector::Keys(vec!["*token".into(), "pwd".into()]), Action::Redact),
+            ],
+            vec![],
+            None,
+        )
+        .unwrap();
+        assert_eq!(e.member_rule(b"Access_Token"), Some((2, keywords::Value::Plain)), "the text-only rule is skipped");
+        assert_eq!(e.member_rule(b"Authorization"), Some((1, keywords::Value::Authorization)));
+        assert_eq!(e.member_rule(b"user"), None);
+        let mut seeds = Vec::new();
+        e.member_seeds(1, keywords::Value::Authorization, b"Bearer abc", true, &mut seeds);
+        assert_eq!((seeds[0].start, seeds[0].end), (7, 10));
+        seeds.clear();
+        e.member_seeds(2, keywords::Value::Plain, br#"["a","b"]"#, false, &mut seeds);
+        assert_eq!((seeds[0].start, seeds[0].end), (0, 9));
     }
 
     #[test]

@@ -3,12 +3,14 @@
 //! Bytes regexes (`regex::bytes`) so that invalid UTF-8 neither stops a match nor needs decoding.
 //! If the pattern has a capture group named `value`, only that group is redacted
 //! (`session=(?P<value>[0-9a-f]+)` keeps `session=`); otherwise the whole match is. Captures are
-//! resolved only for patterns that have that group, because capture resolution costs about a third
-//! of the throughput of a plain search. The regex crate's literal prefilter keeps clean lines cheap
-//! when the pattern starts with a literal; `loganon` leaves the rest to the user's pattern.
+//! resolved only for patterns that have that group, and only on a match, because capture
+//! resolution costs about a third of the throughput of a plain search. Where a pattern is run at
+//! all is the engine's business: [`literal_anchor`] gives the prefixes every match starts with,
+//! which the engine looks for in one automaton for all patterns (see `anchors`), and
+//! [`Pattern::find_from`] starts at the first of them.
 
 use super::span::{Found, RuleId, Span};
-use regex::bytes::{Regex, RegexBuilder};
+use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
 
 /// Largest compiled program accepted, so a pattern cannot blow up memory per worker.
 const SIZE_LIMIT: usize = 8 << 20;
@@ -43,13 +45,68 @@ pub fn never_matches(source: &str) -> bool {
         .is_ok_and(|hir| !can_match(&hir))
 }
 
-/// The literal prefixes every match must start with, if the pattern has a usable set: what lets
-/// the regex engine skip ahead with a vectorized search instead of trying the pattern at every
-/// byte. `None` means no anchor (every byte is a candidate: slow).
-pub fn literal_anchor(source: &str) -> Option<Vec<String>> {
-    use regex_syntax::hir::literal::Extractor;
-    let hir = regex_syntax::ParserBuilder::new().unicode(false).utf8(false).build().parse(source).ok()?;
-    let seq = Extractor::new().extract(&hir);
+/// The literal prefixes every match of a pattern starts with: what the engine's anchor automaton
+/// looks for before it runs the pattern at all (see `anchors`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Anchor {
+    /// The prefixes, as bytes (a pattern may hold bytes that are not UTF-8).
+    pub literals: Vec<Vec<u8>>,
+    /// The prefixes are lower-cased and a match may have them in any case (`(?i)session=`).
+    pub case_insensitive: bool,
+}
+
+/// Replaces every class that is one ASCII letter in both cases (`[Ss]`, what `(?i)s` parses to)
+/// by the lower-case letter; true if any was.
+fn fold_case(h: &regex_syntax::hir::Hir) -> (regex_syntax::hir::Hir, bool) {
+    use regex_syntax::hir::{Capture, Class, Hir, HirKind, Repetition};
+    let pair = |a: u32, b: u32| a < 128 && (a as u8).is_ascii_uppercase() && b == a + 32;
+    let letter = match h.kind() {
+        HirKind::Class(Class::Bytes(c)) => match c.ranges() {
+            [x, y] if x.start() == x.end() && y.start() == y.end() && pair(x.start().into(), y.start().into()) => {
+                Some(y.start())
+            }
+            _ => None,
+        },
+        HirKind::Class(Class::Unicode(c)) => match c.ranges() {
+            [x, y] if x.start() == x.end() && y.start() == y.end() && pair(x.start().into(), y.start().into()) => {
+                Some(y.start() as u8)
+            }
+            _ => None,
+        },
+        _ => None,
+    };
+    if let Some(l) = letter {
+        return (Hir::literal([l]), true);
+    }
+    let all = |v: &[Hir]| {
+        let folded: Vec<(Hir, bool)> = v.iter().map(fold_case).collect();
+        let any = folded.iter().any(|(_, f)| *f);
+        (folded.into_iter().map(|(h, _)| h).collect::<Vec<_>>(), any)
+    };
+    match h.kind() {
+        HirKind::Repetition(r) => {
+            let (sub, f) = fold_case(&r.sub);
+            (Hir::repetition(Repetition { sub: Box::new(sub), ..r.clone() }), f)
+        }
+        HirKind::Capture(c) => {
+            let (sub, f) = fold_case(&c.sub);
+            (Hir::capture(Capture { sub: Box::new(sub), ..c.clone() }), f)
+        }
+        HirKind::Concat(v) => {
+            let (v, f) = all(v);
+            (Hir::concat(v), f)
+        }
+        HirKind::Alternation(v) => {
+            let (v, f) = all(v);
+            (Hir::alternation(v), f)
+        }
+        _ => (h.clone(), false),
+    }
+}
+
+/// The prefixes of `hir`'s matches, if they are a usable anchor.
+fn prefixes(hir: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
+    let seq = regex_syntax::hir::literal::Extractor::new().extract(hir);
     let literals = seq.literals()?;
     // Many short alternatives come from classes (`\d\d` is 100 two-byte literals) and fire on a
     // large share of bytes: not an anchor. A few one-byte literals (`@`) are a fine one.
@@ -57,7 +114,27 @@ pub fn literal_anchor(source: &str) -> Option<Vec<String>> {
     if literals.is_empty() || literals.len() > 64 || (min < 2 && literals.len() > 3) || min == 0 {
         return None;
     }
-    Some(literals.iter().map(|l| String::from_utf8_lossy(l.as_bytes()).into_owned()).collect())
+    Some(literals.iter().map(|l| l.as_bytes().to_vec()).collect())
+}
+
+/// The literal prefixes every match must start with, if the pattern has a usable set: what lets
+/// the engine skip a line with one vectorized scan for all patterns instead of running each.
+/// `None` means no anchor (the pattern runs on every region: slow unless it is anchored at the
+/// start). A pattern whose prefixes only come in every case (`(?i)token=` is 64 spellings) gets
+/// them lower-cased and marked case-insensitive.
+pub fn literal_anchor(source: &str) -> Option<Anchor> {
+    let hir = regex_syntax::ParserBuilder::new().unicode(false).utf8(false).build().parse(source).ok()?;
+    if let Some(literals) = prefixes(&hir) {
+        return Some(Anchor { literals, case_insensitive: false });
+    }
+    let (folded, changed) = fold_case(&hir);
+    let mut literals = prefixes(&folded).filter(|_| changed)?;
+    for l in &mut literals {
+        l.make_ascii_lowercase();
+    }
+    literals.sort();
+    literals.dedup();
+    Some(Anchor { literals, case_insensitive: true })
 }
 
 impl Pattern {
@@ -83,22 +160,35 @@ impl Pattern {
         self.regex.is_match(b"")
     }
 
-    pub fn find(&self, b: &[u8], rule: RuleId, out: &mut Vec<Span>) {
-        match self.value_group {
-            None => out.extend(
-                self.regex
-                    .find_iter(b)
-                    .filter(|m| !m.is_empty())
-                    .map(|m| Span::new(m.start(), m.end(), rule, Found::Other)),
-            ),
-            Some(g) => {
-                for caps in self.regex.captures_iter(b) {
-                    if let Some(m) = caps.get(g).filter(|m| !m.is_empty()) {
-                        out.push(Span::new(m.start(), m.end(), rule, Found::Other));
-                    }
-                }
+    /// Slots for [`Pattern::find_from`] to resolve the `value` group in, reusable across calls.
+    pub fn capture_locations(&self) -> CaptureLocations {
+        self.regex.capture_locations()
+    }
+
+    /// Pushes every match from byte `from` on (look-behind such as `\b` still sees the byte
+    /// before). Matches are found without capture groups; only a match of a pattern with a
+    /// `value` group is searched again, from its start, to resolve the group into `locs`.
+    pub fn find_from(&self, b: &[u8], from: usize, rule: RuleId, locs: &mut CaptureLocations, out: &mut Vec<Span>) {
+        let mut at = from;
+        while at <= b.len() {
+            let Some(m) = self.regex.find_at(b, at) else { break };
+            at = if m.is_empty() { m.end() + 1 } else { m.end() };
+            if m.is_empty() {
+                continue;
+            }
+            let value = match self.value_group {
+                None => Some((m.start(), m.end())),
+                Some(g) => self.regex.captures_read_at(locs, b, m.start()).and_then(|_| locs.get(g)),
+            };
+            if let Some((start, end)) = value.filter(|(s, e)| e > s) {
+                out.push(Span::new(start, end, rule, Found::Other));
             }
         }
+    }
+
+    /// Pushes every match in `b`.
+    pub fn find(&self, b: &[u8], rule: RuleId, out: &mut Vec<Span>) {
+        self.find_from(b, 0, rule, &mut self.capture_locations(), out);
     }
 }
 
@@ -132,11 +222,38 @@ mod tests {
 
     #[test]
     fn anchors() {
-        assert_eq!(literal_anchor(r"session=(?P<value>\w+)"), Some(vec!["session=".to_owned()]));
-        assert!(literal_anchor(r"(?:foo|bar)\d+").is_some());
-        assert_eq!(literal_anchor(r"@\w+"), Some(vec!["@".to_owned()]));
+        let exact = |l: &[&str]| {
+            Some(Anchor { literals: l.iter().map(|l| l.as_bytes().to_vec()).collect(), case_insensitive: false })
+        };
+        let any_case = |l: &[&str]| {
+            Some(Anchor { literals: l.iter().map(|l| l.as_bytes().to_vec()).collect(), case_insensitive: true })
+        };
+        assert_eq!(literal_anchor(r"session=(?P<value>\w+)"), exact(&["session="]));
+        assert_eq!(literal_anchor(r"(?:foo|bar)\d+").map(|a| a.literals.len()), Some(20), "foo0..foo9, bar0..bar9");
+        assert_eq!(literal_anchor(r"@\w+"), exact(&["@"]));
+        assert_eq!(
+            literal_anchor(r"\xFFab"),
+            Some(Anchor { literals: vec![b"\xFFab".to_vec()], case_insensitive: false })
+        );
+        assert_eq!(literal_anchor(r"[Ff]ailed \S+"), exact(&["Failed ", "failed "]));
+        assert_eq!(literal_anchor(r"(?i)session=(?P<value>\w+)"), any_case(&["session="]));
+        assert_eq!(literal_anchor(r"(?i:api[_-]?key)=\S+"), any_case(&["api-key=", "api_key=", "apikey="]));
         assert_eq!(literal_anchor(r"\d{6}-\d{4}"), None);
         assert_eq!(literal_anchor(r"\w+@\w+"), None);
+        assert_eq!(literal_anchor(r"(?i)[a-z]+="), None);
+    }
+
+    #[test]
+    fn search_from_a_position_sees_the_byte_before() {
+        let p = Pattern::new(r"\btok=(?P<value>\w+)").unwrap();
+        let mut locs = p.capture_locations();
+        let (mut v, line) = (Vec::new(), b"xtok=a tok=b tok=c");
+        p.find_from(line, 1, 0, &mut locs, &mut v);
+        let found: Vec<_> = v.iter().map(|s| &line[s.start..s.end]).collect();
+        assert_eq!(found, [b"b", b"c"]);
+        v.clear();
+        Pattern::new(r"\b").unwrap().find_from(b"a b", 0, 0, &mut locs, &mut v);
+        assert!(v.is_empty(), "empty matches are skipped and the search ends");
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! author meant.
 //!
 //! The description lists, per rule in priority order, its detector and the literal anchor that
-//! decides where it looks (what makes it cheap or slow), its action, category and format scope,
+//! decides where it looks (what makes it cheap or slow; regex anchors share one automaton scan,
+//! see `redact::anchors`), its action, category and format scope,
 //! then the retention policy. The warnings are the mistakes that do not make a rule file invalid
 //! but make a rule useless or slow: a rule shadowed by an earlier one that finds the same values
 //! first, a field name that no format has, a pattern without a literal anchor.
@@ -43,11 +44,23 @@ fn anchor(d: &Detector) -> String {
         Detector::Ipv6 => "memchr ':', then runs with '::' or 6+ colons are parsed".into(),
         Detector::Email => "memchr '@' and memmem '%40', then domain checks".into(),
         Detector::Card => "runs of 13+ digits (SSE2), then Luhn and issuer checks".into(),
+        Detector::Phone => "runs of digits (SSE2), then phone-number shapes ('+', '(', separators)".into(),
+        Detector::Iban => "runs of digits (SSE2) after two capitals, then country length and mod-97 checks".into(),
+        Detector::PrivateKey => "memmem '-----BEGIN ' (private-key labels), and lines of PEM width".into(),
+        Detector::Authorization => {
+            "memchr2 '=' ':' then key lookup (authorization, proxy-authorization), credentials after the scheme".into()
+        }
+        Detector::Cookie => "memchr2 '=' ':' then key lookup (cookie, set-cookie), each cookie's value".into(),
         Detector::Pattern(p) => match literal_anchor(p.source()) {
-            Some(lits) if lits.len() <= 4 => {
-                format!("literal {}", lits.iter().map(|l| format!("{l:?}")).collect::<Vec<_>>().join(" | "))
+            Some(a) => {
+                let case = if a.case_insensitive { ", any case" } else { "" };
+                if a.literals.len() <= 4 {
+                    let lits: Vec<String> = a.literals.iter().map(|l| format!("\"{}\"", l.escape_ascii())).collect();
+                    format!("literal {}{case} (in the shared anchor scan)", lits.join(" | "))
+                } else {
+                    format!("{} literal prefixes{case} (in the shared anchor scan)", a.literals.len())
+                }
             }
-            Some(lits) => format!("{} literal prefixes", lits.len()),
             None => "none: the regex runs at every byte (slow)".into(),
         },
         Detector::Literals { literals, case_insensitive } => {
@@ -113,6 +126,11 @@ fn claims(r: &LoadedRule) -> Vec<String> {
         Detector::Ipv6 => vec!["ipv6".into()],
         Detector::Email => vec!["email".into()],
         Detector::Card => vec!["card".into()],
+        Detector::Phone => vec!["phone".into()],
+        Detector::Iban => vec!["iban".into()],
+        Detector::PrivateKey => vec!["private-key".into()],
+        Detector::Authorization => vec!["key authorization".into(), "key proxy-authorization".into()],
+        Detector::Cookie => vec!["key cookie".into(), "key set-cookie".into()],
         Detector::Pattern(p) => vec![format!("regex {}", p.source())],
         Detector::Literals { literals, case_insensitive } => literals
             .iter()
@@ -125,12 +143,16 @@ fn claims(r: &LoadedRule) -> Vec<String> {
     }
 }
 
-/// Does an earlier claim take this one? A case-insensitive literal takes the exact one too.
+/// Does an earlier claim take this one? A case-insensitive literal takes the exact one too, and
+/// a suffix key (`*password`) every key that ends in it.
 fn taken(earlier: &str, claim: &str) -> bool {
     earlier == claim
         || earlier
             .strip_prefix("literal-ci ")
             .is_some_and(|e| claim.strip_prefix("literal ").is_some_and(|c| c.to_lowercase() == e))
+        || earlier.strip_prefix("key *").is_some_and(|suffix| {
+            claim.strip_prefix("key ").is_some_and(|c| c.trim_start_matches('*').ends_with(suffix))
+        })
 }
 
 /// Rules that cannot do what they say, or are slow.
@@ -208,6 +230,36 @@ mod tests {
         let text = describe(&set);
         assert!(text.contains("memchr '@'") && text.contains("retention: default 30d; pseudonymous 14d"), "{text}");
         assert!(text.contains("pseudonyms: one key (no rotation); addresses as token"), "{text}");
+    }
+
+    #[test]
+    fn a_suffix_key_shadows_the_keys_it_ends() {
+        let set = load(
+            r#"
+[[rule]]
+name = "any"
+detector = "keys"
+keys = ["*password"]
+action = "redact"
+[[rule]]
+name = "db"
+detector = "keys"
+keys = ["db_password", "*db_password"]
+action = "hash"
+[[rule]]
+name = "other"
+detector = "keys"
+keys = ["password_hint"]
+action = "redact"
+"#,
+        );
+        let w = warnings(&set);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].message.contains("rule 'db' is shadowed") && w[0].message.contains("any"), "{w:?}");
+        let text = describe(&load(
+            "[[rule]]\nname = \"s\"\ndetector = \"regex\"\npattern = '(?i)session=(?P<value>\\w+)'\naction = \"redact\"\n",
+        ));
+        assert!(text.contains(r#"literal "session=", any case"#), "{text}");
     }
 
     #[test]

@@ -349,6 +349,11 @@ fn load_rule(src: &Source, entry: &Spanned<model::RuleEntry>) -> Result<LoadedRu
         DetectorName::Ipv6 => Detector::Ipv6,
         DetectorName::Email => Detector::Email,
         DetectorName::Card => Detector::Card,
+        DetectorName::Phone => Detector::Phone,
+        DetectorName::Iban => Detector::Iban,
+        DetectorName::PrivateKey => Detector::PrivateKey,
+        DetectorName::Authorization => Detector::Authorization,
+        DetectorName::Cookie => Detector::Cookie,
         DetectorName::Regex => {
             let p = e
                 .pattern
@@ -365,7 +370,18 @@ fn load_rule(src: &Source, entry: &Spanned<model::RuleEntry>) -> Result<LoadedRu
             literals: required_list(src, entry, &e.literals, "literals", "literal")?,
             case_insensitive: e.case_insensitive.as_ref().is_some_and(|c| *c.get_ref()),
         },
-        DetectorName::Keys => Detector::Keys(required_list(src, entry, &e.keys, "keys", "keys")?),
+        DetectorName::Keys => {
+            let keys = required_list(src, entry, &e.keys, "keys", "keys")?;
+            if let Some(bad) = keys.iter().find(|k| *k == "*" || k.strip_prefix('*').unwrap_or(k).contains('*')) {
+                return Err(at(
+                    e.keys.as_ref().map_or(entry.span(), |k| k.span()),
+                    format!(
+                        "rule '{name}': key '{bad}': `*` may only start a key, as in \"*password\" (keys ending in \"password\")"
+                    ),
+                ));
+            }
+            Detector::Keys(keys)
+        }
         DetectorName::Field => Detector::Field(required_list(src, entry, &e.fields, "fields", "field")?),
     };
 
@@ -456,11 +472,12 @@ mod tests {
                     [[rule]]\nname = \"extra\"\ndetector = \"literal\"\nliterals = [\"bluebird\"]\naction = \"redact\"\n";
         let set = load(pack).unwrap();
         let names: Vec<_> = set.rules.iter().map(|r| r.rule.name.as_str()).collect();
-        assert_eq!(
-            names,
-            ["email", "card", "remote-user", "unix-user", "json-user", "user-keys", "ipv4", "ipv6", "extra"]
-        );
-        assert_eq!((set.rules[6].prefix, set.rules[6].origin.path.as_str()), (16, "t.toml"));
+        let base = Ruleset::load(&[Source::builtin_default()]).unwrap();
+        let mut expected: Vec<_> = base.rules.iter().map(|r| r.rule.name.as_str()).collect();
+        expected.push("extra");
+        assert_eq!(names, expected, "base rules first, replaced in place, then the file's own");
+        let ipv4 = set.rules.iter().find(|r| r.rule.name == "ipv4").unwrap();
+        assert_eq!((ipv4.prefix, ipv4.origin.path.as_str()), (16, "t.toml"));
         assert_eq!(set.retention.default, 14 * 86_400);
         assert_eq!(set.retention.category("pseudonymous"), Some(7 * 86_400));
         assert!(set.examples.is_empty(), "the built-in examples test the built-in settings");
@@ -478,7 +495,21 @@ mod tests {
     fn default_rules_load() {
         let set = Ruleset::load(&[Source::builtin_default()]).unwrap();
         let names: Vec<_> = set.rules.iter().map(|r| r.rule.name.as_str()).collect();
-        assert_eq!(names, ["email", "card", "remote-user", "unix-user", "json-user", "user-keys", "ipv4", "ipv6"]);
+        let secrets = [
+            "private-key",
+            "url-password",
+            "authorization",
+            "cookie",
+            "secret-keys",
+            "jwt",
+            "aws-access-key",
+            "github-token",
+            "slack-token",
+            "slack-webhook",
+            "stripe-key",
+        ];
+        let others = ["email", "card", "remote-user", "unix-user", "json-user", "user-keys", "ipv4", "ipv6"];
+        assert_eq!(names, [&secrets[..], &others[..]].concat());
         assert_eq!(set.retention.default, 30 * 86_400);
         assert_eq!(set.retention.category("pseudonymous"), Some(14 * 86_400));
         assert!(!set.examples.is_empty());
@@ -511,6 +542,37 @@ mod tests {
         let err = load("[[rule]]\nname = \"a\"\ndetector = \"email\"\naction = \"redact\"\nreplacement = \"a\\nb\"\n")
             .unwrap_err();
         assert!(err.message.contains("control characters"), "{err}");
+    }
+
+    #[test]
+    fn new_detectors_load_and_keep_refusing_misplaced_and_unknown_keys() {
+        for d in ["phone", "iban", "private-key", "authorization", "cookie"] {
+            let set = load(&format!("[[rule]]\nname = \"x\"\ndetector = \"{d}\"\naction = \"redact\"\n")).unwrap();
+            assert_eq!(set.rules.len(), 1, "{d}");
+        }
+        let err =
+            load("[[rule]]\nname = \"x\"\ndetector = \"phone\"\naction = \"redact\"\nkeys = [\"a\"]\n").unwrap_err();
+        assert!(err.message.contains("`keys` is only for keys rules"), "{err}");
+        let err =
+            load("[[rule]]\nname = \"x\"\ndetector = \"iban\"\naction = \"redact\"\ncountry = \"DE\"\n").unwrap_err();
+        assert!(err.line == 5 && err.message.contains("unknown field `country`"), "{err}");
+        let err = load("[[rule]]\nname = \"x\"\ndetector = \"phones\"\naction = \"redact\"\n").unwrap_err();
+        assert_eq!(err.line, 3, "{err}");
+    }
+
+    #[test]
+    fn a_star_may_only_start_a_key() {
+        for bad in ["*", "pass*word", "**x"] {
+            let text = format!(
+                "[[rule]]\nname = \"k\"\ndetector = \"keys\"\nkeys = [\"ok\", \"{bad}\"]\naction = \"redact\"\n"
+            );
+            let err = load(&text).unwrap_err();
+            assert_eq!(err.line, 4, "{err}");
+            assert!(err.message.contains("may only start a key"), "{err}");
+        }
+        assert!(
+            load("[[rule]]\nname = \"k\"\ndetector = \"keys\"\nkeys = [\"*password\"]\naction = \"redact\"\n").is_ok()
+        );
     }
 
     #[test]

@@ -50,6 +50,12 @@ pub enum DetectorName {
     Ipv6,
     Email,
     Card,
+    Phone,
+    Iban,
+    #[serde(rename = "private-key")]
+    PrivateKey,
+    Authorization,
+    Cookie,
     Regex,
     Literal,
     Keys,

@@ -433,7 +433,7 @@ fn stats_report_counts_on_stderr_only() {
     assert_eq!(code, 0);
     assert_eq!(out.lines().count(), 2);
     assert!(err.contains("2 lines") && err.contains("ipv4 2") && err.contains("email 1"), "{err}");
-    assert!(err.contains("by category: email 1, card 0, user 0, ip 2"), "{err}");
+    assert!(err.contains("by category: secret 0, email 1, card 0, user 0, ip 2"), "{err}");
 }
 
 // ---------------------------------------------------------------------------------------------

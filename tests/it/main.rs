@@ -11,6 +11,8 @@
 //!   and completions
 //! - `policies`: the policy packs in `rules/policies/`
 //! - `pseudonyms`: key rotation by event-time period, format-preserving address pseudonyms
+//! - `secrets`: every secret kind of the default rules and its look-alikes, byte for byte; the
+//!   opt-in phone and IBAN detectors
 //! - `serve`: the TCP sidecar over raw sockets: framing, shutdown drain, outputs, backpressure,
 //!   metrics, UDP, a 50-client load test
 
@@ -20,5 +22,6 @@ mod formats;
 mod integrations;
 mod policies;
 mod pseudonyms;
+mod secrets;
 mod serve;
 mod util;

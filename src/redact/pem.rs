@@ -1,0 +1,150 @@
+//! Private-key finder: PEM blocks (`-----BEGIN RSA PRIVATE KEY-----` ... `-----END ...-----`).
+//!
+//! loganon sees one line at a time (and one JSON string at a time), so a key shows up in three
+//! shapes, each handled here:
+//!
+//! 1. a whole block inside one region: a JSON string (its `\n` escapes decoded), or a text line
+//!    holding the block with literal `\n` escapes. The markers stay and the body between them
+//!    goes: `-----BEGIN RSA PRIVATE KEY-----[SECRET]-----END RSA PRIVATE KEY-----`.
+//! 2. a `BEGIN` marker with no `END` after it in the region: everything after the marker goes, to
+//!    the end of the region (fail closed: a cut line or a key logged raw).
+//! 3. a raw multi-line key written to a log file line by line: the body lines arrive as lines of
+//!    their own, with nothing to say they belong to a key. A line (region) that is, apart from
+//!    surrounding whitespace, exactly one base64 run of the PEM line width (64 characters, or 70
+//!    for OpenSSH keys) with upper- and lower-case letters and digits is taken as a body line and
+//!    goes whole. The last body line is shorter and is not recognisable on its own: it passes.
+//!    A body line behind a syslog header is not a whole region and passes too.
+//!
+//! The label must name a private key (`PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`, `OPENSSH PRIVATE
+//! KEY`, `PGP PRIVATE KEY BLOCK`); certificates and public keys are not secret and stay.
+//! Gate: a vectorized search for `-----BEGIN `, which is absent from nearly every line, skipped
+//! when the engine's byte-class gate saw no `-` in a short region; the body-line test looks at the
+//! region's length first.
+
+use super::span::{Found, RuleId, Span};
+use memchr::memmem::Finder;
+use std::sync::LazyLock;
+
+static BEGIN: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"-----BEGIN "));
+static END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"-----END "));
+
+/// Where the marker whose label starts at `at` ends (after its closing dashes), if the label is
+/// upper-case words naming a private key.
+fn private_label_end(b: &[u8], at: usize) -> Option<usize> {
+    let len = b[at..].iter().position(|&c| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == b' '))?;
+    let label = &b[at..at + len];
+    let private = label.ends_with(b"PRIVATE KEY") || label.ends_with(b"PRIVATE KEY BLOCK");
+    (private && b[at + len..].starts_with(b"-----")).then_some(at + len + 5)
+}
+
+/// True if `t` looks like one line of a PEM body: the PEM width, base64, mixed classes (which a
+/// hex digest or a word never has).
+fn is_body_line(t: &[u8]) -> bool {
+    if t.len() != 64 && t.len() != 70 {
+        return false;
+    }
+    let (mut upper, mut lower, mut digit) = (false, false, false);
+    for &c in t {
+        match c {
+            b'A'..=b'Z' => upper = true,
+            b'a'..=b'z' => lower = true,
+            b'0'..=b'9' => digit = true,
+            b'+' | b'/' => {}
+            _ => return false,
+        }
+    }
+    upper && lower && digit
+}
+
+/// Pushes a span for every private-key body in `b`. Returns how many `BEGIN` markers named no
+/// private key. `dashes`: `b` may hold a `-` (false lets a caller that knows skip the search for
+/// markers).
+pub fn find(b: &[u8], dashes: bool, rule: RuleId, out: &mut Vec<Span>) -> usize {
+    let trimmed = b.trim_ascii();
+    if is_body_line(trimmed) {
+        let start = b.len() - b.trim_ascii_start().len();
+        out.push(Span::new(start, start + trimmed.len(), rule, Found::Other));
+        return 0;
+    }
+    if !dashes {
+        return 0;
+    }
+    let mut rejected = 0;
+    let mut from = 0;
+    while let Some(i) = BEGIN.find(&b[from..]).map(|i| from + i) {
+        let Some(body) = private_label_end(b, i + 11) else {
+            rejected += 1;
+            from = i + 11;
+            continue;
+        };
+        let end = END.find(&b[body..]).map_or(b.len(), |e| body + e);
+        if end > body {
+            out.push(Span::new(body, end, rule, Found::Other));
+        }
+        from = end.max(body);
+        if from >= b.len() {
+            break;
+        }
+    }
+    rejected
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(s: &str) -> Vec<&str> {
+        crate::redact::table::found(
+            |b, o| {
+                find(b, true, 0, o);
+            },
+            s,
+        )
+    }
+
+    const BODY: &str = "MIIEowIBAAKCAQEAvXyZfakeFAKEfakeFAKEfakeFAKEfakeFAKEfakeFAKE0123";
+
+    #[test]
+    fn positives() {
+        let one_line = format!("key=-----BEGIN RSA PRIVATE KEY-----\\n{BODY}\\n-----END RSA PRIVATE KEY-----\\n done");
+        let decoded = format!("-----BEGIN PRIVATE KEY-----\n{BODY}\nabc=\n-----END PRIVATE KEY-----\n");
+        let open = format!("got -----BEGIN OPENSSH PRIVATE KEY-----{BODY} and more");
+        let body = format!("\\n{BODY}\\n");
+        let body_nl = format!("\n{BODY}\nabc=\n");
+        let or_end = format!("{BODY} and more");
+        let cases: Vec<(&str, Vec<&str>)> = vec![
+            (&one_line, vec![&body]),
+            (&decoded, vec![&body_nl]),
+            (&open, vec![&or_end]),
+            ("-----BEGIN ENCRYPTED PRIVATE KEY-----", vec![]),
+            ("x -----BEGIN EC PRIVATE KEY-----abc", vec!["abc"]),
+            ("-----BEGIN PGP PRIVATE KEY BLOCK-----lQdGBF", vec!["lQdGBF"]),
+            (BODY, vec![BODY]),
+            ("  MIIEowIBAAKCAQEAvXyZfakeFAKEfakeFAKEfakeFAKEfakeFAKEfakeFAKE0123\t", vec![BODY]),
+        ];
+        for (line, want) in &cases {
+            assert_eq!(found(line), *want, "{line}");
+        }
+    }
+
+    #[test]
+    fn look_alikes() {
+        let mut v = Vec::new();
+        find(b"-----BEGIN RSA PRIVATE KEY-----abc", false, 0, &mut v);
+        assert!(v.is_empty(), "told there are no dashes");
+        for line in [
+            "-----BEGIN CERTIFICATE-----MIIDdzCCAl+gAwIBAgIE-----END CERTIFICATE-----",
+            "-----BEGIN PUBLIC KEY-----MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA",
+            "-----BEGIN private key-----abc",
+            "-----END RSA PRIVATE KEY-----",
+            // A hex digest of the body width, a word of it, base64 with a space, a shorter line.
+            "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "ThisIsAVeryLongIdentifierWithoutAnyDigitsInItAtAllJustLettersAbc",
+            "MIIEowIBAAKCAQEAvXyZ fakeFAKEfakeFAKEfakeFAKEfakeFAKEfakeFAKE0123",
+            "MIIEowIBAAKCAQEAvXyZfakeFAKEfakeFAKE==",
+            "2026-11-22T10:00:00Z a line of an ordinary log that is sixty-four",
+        ] {
+            assert_eq!(found(line), Vec::<&str>::new(), "{line}");
+        }
+    }
+}
