@@ -2,6 +2,7 @@
 //! each promise leaves on the lines, and the retention it stamps.
 
 use crate::util::{key_file, ok, run};
+use std::path::PathBuf;
 
 const LOG: &str = "\
 203.0.113.77 - frank [22/Nov/2026:10:00:00 +0000] \"GET /?email=jane.doe%40example.com HTTP/1.1\" 200 5 \"-\" \"curl\"
@@ -71,4 +72,24 @@ fn strict_cuts_networks_coarse_and_redacts_cards_whole() {
     assert!(lines[0].starts_with("203.0.0.0 - [USER] "), "{out}");
     assert!(lines[3].contains("\"client\":\"2001:db8::\"") && lines[3].contains("\"card\":\"[CARD]\""), "{out}");
     assert!(lines[4].contains("from 198.51.0.0 port"), "{out}");
+}
+
+#[test]
+fn every_shipped_rule_file_passes_its_own_examples() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let mut files = vec![root.join("default.toml")];
+    let mut packs: Vec<PathBuf> =
+        std::fs::read_dir(root.join("policies")).unwrap().map(|e| e.unwrap().path()).collect();
+    packs.sort();
+    assert!(packs.len() >= 3, "{packs:?}");
+    files.extend(packs);
+    let mut args = vec!["rules".to_owned(), "test".to_owned()];
+    args.extend(files.iter().map(|p| p.display().to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (out, err, code) = run(&args, b"");
+    assert_eq!(code, 0, "{out}{err}");
+    for f in &files {
+        let line = out.lines().find(|l| l.starts_with(&f.display().to_string())).unwrap_or_else(|| panic!("{out}"));
+        assert!(line.ends_with(" passed, 0 failed") && !line.contains(": 0 passed"), "{line}");
+    }
 }
