@@ -66,14 +66,16 @@ fn open(inputs: &[Input]) -> anyhow::Result<Vec<Box<dyn Read + Send>>> {
 }
 
 fn filter(args: loganon::cli::RunArgs) -> anyhow::Result<ExitCode> {
+    // From here on SIGTERM/SIGINT end the input instead of the process (see `shutdown`). First of
+    // all: a server that starts a piped logger and stops at once (Apache's graceful restart) may
+    // signal it while the rules are still compiling, and the lines it wrote must not be lost.
+    let stop = Shutdown::install(args.anon.max_line.max(1)).context("installing signal handlers")?;
     let config = Config::from_args(args)?;
     for w in &config.warnings {
         eprintln!("loganon: warning: {w}");
     }
     // Every input is opened before any output, so a typo in a path fails before a line is written.
     let files = open_files(&config.inputs)?;
-    // From here on SIGTERM/SIGINT end the input instead of the process (see `shutdown`).
-    let stop = Shutdown::install(config.settings.max_line).context("installing signal handlers")?;
     let sources = files.into_iter().map(|f| Box::new(stop.guard(f)) as Box<dyn Read + Send>).collect();
     let report = match &config.report {
         Some(path) => {
