@@ -12,7 +12,7 @@
 //! One look-alike is a credential: in `https://jdoe:s3cret@db.example.com/` the text after the
 //! colon is the password of a URL's user information, not the local part of an address. There the
 //! find is narrowed to that password (`s3cret`), so the host stays readable and the span is the
-//! same as a URL-password rule's, which then takes it if it is listed first. A password holding a
+//! same as the `url-password` detector's (`userinfo`), which then takes it if it is listed first. A password holding a
 //! byte that cannot be in a local part still overlaps the address found after that byte, and the
 //! span merge then redacts both whole: no part of it is shown either way.
 

@@ -22,6 +22,7 @@ pub mod pattern;
 pub mod pem;
 pub mod phone;
 pub mod span;
+pub mod userinfo;
 
 use crate::anonymize::rotation::KeySchedule;
 use crate::anonymize::{self, IpPseudonym, WorkerKeys};
@@ -51,6 +52,8 @@ pub enum Detector {
     Iban,
     /// PEM private-key bodies, and lines that look like one.
     PrivateKey,
+    /// The password of a URL's user information (`//user:password@host`).
+    UrlPassword,
     /// The credentials of `Authorization` and `Proxy-Authorization` header values.
     Authorization,
     /// Cookie values of `Cookie` and `Set-Cookie` header values.
@@ -469,6 +472,7 @@ impl Engine {
                 Detector::Phone if classes & DIGIT != 0 => phone::find(region, *id, spans),
                 Detector::Iban if classes & DIGIT != 0 && classes & UPPER != 0 => iban::find(region, *id, spans),
                 Detector::PrivateKey => pem::find(region, classes & DASH != 0, *id, spans),
+                Detector::UrlPassword if classes & AT != 0 => userinfo::find(region, *id, spans),
                 _ => 0,
             };
             scratch.rejected[usize::from(*id)] += rejected as u64;

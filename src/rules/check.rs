@@ -47,6 +47,7 @@ fn anchor(d: &Detector) -> String {
         Detector::Phone => "runs of digits (SSE2), then phone-number shapes ('+', '(', separators)".into(),
         Detector::Iban => "runs of digits (SSE2) after two capitals, then country length and mod-97 checks".into(),
         Detector::PrivateKey => "memmem '-----BEGIN ' (private-key labels), and lines of PEM width".into(),
+        Detector::UrlPassword => "memchr '@', then a URL authority ('//user:password@') around it".into(),
         Detector::Authorization => {
             "memchr2 '=' ':' then key lookup (authorization, proxy-authorization), credentials after the scheme".into()
         }
@@ -129,6 +130,7 @@ fn claims(r: &LoadedRule) -> Vec<String> {
         Detector::Phone => vec!["phone".into()],
         Detector::Iban => vec!["iban".into()],
         Detector::PrivateKey => vec!["private-key".into()],
+        Detector::UrlPassword => vec!["url-password".into()],
         Detector::Authorization => vec!["key authorization".into(), "key proxy-authorization".into()],
         Detector::Cookie => vec!["key cookie".into(), "key set-cookie".into()],
         Detector::Pattern(p) => vec![format!("regex {}", p.source())],

@@ -352,6 +352,7 @@ fn load_rule(src: &Source, entry: &Spanned<model::RuleEntry>) -> Result<LoadedRu
         DetectorName::Phone => Detector::Phone,
         DetectorName::Iban => Detector::Iban,
         DetectorName::PrivateKey => Detector::PrivateKey,
+        DetectorName::UrlPassword => Detector::UrlPassword,
         DetectorName::Authorization => Detector::Authorization,
         DetectorName::Cookie => Detector::Cookie,
         DetectorName::Regex => {
@@ -546,7 +547,7 @@ mod tests {
 
     #[test]
     fn new_detectors_load_and_keep_refusing_misplaced_and_unknown_keys() {
-        for d in ["phone", "iban", "private-key", "authorization", "cookie"] {
+        for d in ["phone", "iban", "private-key", "url-password", "authorization", "cookie"] {
             let set = load(&format!("[[rule]]\nname = \"x\"\ndetector = \"{d}\"\naction = \"redact\"\n")).unwrap();
             assert_eq!(set.rules.len(), 1, "{d}");
         }

@@ -54,6 +54,8 @@ pub enum DetectorName {
     Iban,
     #[serde(rename = "private-key")]
     PrivateKey,
+    #[serde(rename = "url-password")]
+    UrlPassword,
     Authorization,
     Cookie,
     Regex,
