@@ -278,9 +278,15 @@ fn has_json_tag(body: &[u8]) -> bool {
 }
 
 /// The values planted by [`redact_line`], and the forms of them that must not come out.
-pub const PLANTED: &str = "jane.doe@example.com 4111 1111 1111 1111 203.0.113.77";
-pub const MUST_NOT_SURVIVE: [&str; 4] =
-    ["jane.doe@example.com", "4111 1111 1111 1111", "4111111111111111", "203.0.113.77"];
+pub const PLANTED: &str = "jane.doe@example.com 4111 1111 1111 1111 203.0.113.77 password=hunter2 AKIAIOSFODNN7EXAMPLE";
+pub const MUST_NOT_SURVIVE: [&str; 6] = [
+    "jane.doe@example.com",
+    "4111 1111 1111 1111",
+    "4111111111111111",
+    "203.0.113.77",
+    "hunter2",
+    "AKIAIOSFODNN7EXAMPLE",
+];
 
 /// How often `needle` occurs in `hay`, overlaps included.
 pub fn occurrences(hay: &[u8], needle: &[u8]) -> usize {
@@ -309,9 +315,9 @@ fn allowed(parts: [&[u8]; 2], value: &[u8]) -> usize {
     raw.max(decoded)
 }
 
-/// (a) every line of the input comes out as one tagged line, cut or not; (b) an email, a card
-/// and an address planted, separated by spaces, anywhere in the input never survive: each value
-/// comes out no more often than the context alone holds it.
+/// (a) every line of the input comes out as one tagged line, cut or not; (b) an email, a card,
+/// an address, a password and an access key id planted, separated by spaces, anywhere in the
+/// input never survive: each value comes out no more often than the context alone holds it.
 pub fn redact_line(p: &Processor, data: &[u8]) {
     // One scratch for the whole input, as one worker has for a batch.
     let s = &mut LineScratch::default();
