@@ -1,5 +1,7 @@
 //! The redaction engine: every detector over a region of bytes in one pass each, spans merged by
-//! priority, then rendered with each rule's action.
+//! priority, then rendered with each rule's action. Regex rules share one pass: their literal
+//! anchors are scanned for together, and a regex runs only from where its anchor occurs
+//! ([`anchors`]); key, authorization and cookie rules share the key finder's separator scan.
 //!
 //! [`Engine`] is built once from compiled rules and is immutable afterwards; workers share it by
 //! reference and keep their own [`Scratch`] (reused buffers and the pseudonym cache), so the hot

@@ -16,7 +16,8 @@
 //! A run of digits without `+` is never a phone number (it is an id), and a chain is never taken
 //! when it starts or ends glued to a word or a dotted or dashed token (`v1.555-010-0199`, UUIDs,
 //! `id-0301234567`), when it is followed by `:` and a digit (a time), when it has the shape of a
-//! date (4-2-2 or 2-2-4 with one separator) or of an IPv4 address. Gate: runs of ASCII digits
+//! date (4-2-2 or 2-2-4 with one separator) or of an IPv4 address, or when it is the tail of a
+//! longer chain that was not taken (`0954 8754 6290` in a card-like `4229 0954 8754 6290`). Gate: runs of ASCII digits
 //! (the vectorized search the card finder uses).
 
 use super::card::next_digit;
@@ -147,6 +148,10 @@ fn is_phone(b: &[u8], c: &Chain) -> bool {
 pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>) -> usize {
     let mut rejected = 0;
     let mut from = 0;
+    // The end of the last chain not taken: a chain starting with a plain digit group inside it is
+    // its tail (`0954 8754 6290` in `4229 0954 8754 6290`) and is not tried on its own; one that
+    // starts with `(` or `+` is (`id 12 (555) 010-0199`).
+    let mut inside = 0;
     while let Some(d) = next_digit(b, from) {
         let run_end = d + b[d..].iter().position(|c| !c.is_ascii_digit()).unwrap_or(b.len() - d);
         from = run_end;
@@ -154,7 +159,7 @@ pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>) -> usize {
             Some(b'+' | b'(') => d - 1,
             _ => d,
         };
-        if start > 0 && glued_before(b[start - 1], b[start]) {
+        if (start > 0 && glued_before(b[start - 1], b[start])) || (start < inside && start == d) {
             continue;
         }
         let Some(chain) = read(b, start) else { continue };
@@ -164,8 +169,9 @@ pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>) -> usize {
         if !glued_after && is_phone(b, &chain) {
             out.push(Span::new(start, chain.end, rule, Found::Other));
             from = chain.end;
-        } else if chain.digits() >= 8 {
-            rejected += 1;
+        } else {
+            inside = chain.end;
+            rejected += usize::from(chain.digits() >= 8);
         }
     }
     rejected
@@ -231,7 +237,8 @@ mod tests {
             "192.168.001.010 +203.0.113.77 010.020.030.040",
             "123e4567-e89b-12d3-a456-426614174000",
             "trace 4bf92f3577b34da6a3ce929d0e0e4736 sha 9f86d081884c7d659a2feaa0c55ad015",
-            "4111 1111 1111 1111 and 4111-1111-1111-1111",
+            "4111 1111 1111 1111 and 4111-1111-1111-1111 and card 4229 0954 8754 6290",
+            "order 2026 555-010-0199",
             // Too short or too long; digits glued to words; `+` inside an expression.
             "555-0199 +44 20 +1234567 +1234567890123456",
             "555-010-0199abc x555-010-0199 a+44 20 7946 0958 1e+10",
