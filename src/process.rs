@@ -72,12 +72,30 @@ pub struct LineScratch {
     path: Vec<(usize, usize)>,
     decoded: Vec<u8>,
     rendered: Vec<u8>,
-    /// The last expiry formatted, and its text: consecutive lines mostly share it.
-    stamp: (i64, [u8; 20]),
-    /// The last key period start formatted (`key_period=`), and its text.
-    key_period: (i64, [u8; 20]),
+    /// The expiry's text: consecutive lines mostly share it.
+    stamp: TimeText,
+    /// The key period start's text (`key_period=`).
+    key_period: TimeText,
     /// The last retention class formatted (`--tag-retention`), and its text.
     class: (i64, Vec<u8>),
+}
+
+/// The RFC 3339 text of the last instant formatted, kept because consecutive lines mostly share
+/// their tags' instants.
+#[derive(Default)]
+struct TimeText {
+    at: i64,
+    text: [u8; 20],
+}
+
+impl TimeText {
+    fn of(&mut self, at: i64) -> &[u8] {
+        if self.at != at || self.text[0] == 0 {
+            self.at = at;
+            format_rfc3339(at, &mut self.text);
+        }
+        &self.text
+    }
 }
 
 /// How lines are tagged and parsed, beyond the rules.
@@ -233,58 +251,42 @@ impl Processor {
         };
         // Under key rotation, which period's key made the pseudonyms: lets a later search
         // recompute the pseudonym of a known value.
+        // Under key rotation, which period's key made the pseudonyms: lets a later search
+        // recompute the pseudonym of a known value.
         let key_period = self.engine.key_period_stamp(&s.redact, carried);
-        if let Some(start) = key_period {
-            if s.key_period.0 != start || s.key_period.1[0] == 0 {
-                s.key_period.0 = start;
-                format_rfc3339(start, &mut s.key_period.1);
-            }
-        }
-        let key_period: &[u8] = if key_period.is_some() { &s.key_period.1 } else { b"" };
         let period = self.retention.period(carried);
         let expiry = retention::expiry(event, now, period);
-        if s.stamp.0 != expiry || s.stamp.1[0] == 0 {
-            s.stamp.0 = expiry;
-            format_rfc3339(expiry, &mut s.stamp.1);
-        }
         if self.options.tag_retention && (s.class.0 != period || s.class.1.is_empty()) {
             s.class = (period, retention::format_duration(period).into_bytes());
         }
         let class: &[u8] = if self.options.tag_retention { &s.class.1 } else { b"" };
+        let tags: [(&[u8], &[u8]); 3] = [
+            (b"key_period", key_period.map_or(&[][..], |start| s.key_period.of(start))),
+            (b"retention", class),
+            (b"expires_at", s.stamp.of(expiry)),
+        ];
+        let tags = tags.iter().filter(|(_, value)| !value.is_empty());
         match json_close {
             Some((close, has_members)) => {
-                let mut sep: &[u8] = if has_members { b"," } else { b"" };
-                if !key_period.is_empty() {
-                    out.extend_from_slice(sep);
-                    out.extend_from_slice(b"\"key_period\":\"");
-                    out.extend_from_slice(key_period);
+                for (i, (name, value)) in tags.enumerate() {
+                    if has_members || i > 0 {
+                        out.push(b',');
+                    }
                     out.push(b'"');
-                    sep = b",";
-                }
-                if !class.is_empty() {
-                    out.extend_from_slice(sep);
-                    out.extend_from_slice(b"\"retention\":\"");
-                    out.extend_from_slice(class);
+                    out.extend_from_slice(name);
+                    out.extend_from_slice(b"\":\"");
+                    out.extend_from_slice(value);
                     out.push(b'"');
-                    sep = b",";
                 }
-                out.extend_from_slice(sep);
-                out.extend_from_slice(b"\"expires_at\":\"");
-                out.extend_from_slice(&s.stamp.1);
-                out.push(b'"');
                 out.extend_from_slice(&body[close..]);
             }
             None => {
-                if !key_period.is_empty() {
-                    out.extend_from_slice(b" key_period=");
-                    out.extend_from_slice(key_period);
+                for (name, value) in tags {
+                    out.push(b' ');
+                    out.extend_from_slice(name);
+                    out.push(b'=');
+                    out.extend_from_slice(value);
                 }
-                if !class.is_empty() {
-                    out.extend_from_slice(b" retention=");
-                    out.extend_from_slice(class);
-                }
-                out.extend_from_slice(b" expires_at=");
-                out.extend_from_slice(&s.stamp.1);
             }
         }
         out.extend_from_slice(if eol.is_empty() { b"\n" } else { eol });
