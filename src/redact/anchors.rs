@@ -27,6 +27,8 @@
 //!   leaves at most one literal able to match at any position; and after a hit the search resumes
 //!   one byte after its start, not after its end. Hits then come in order of their start, each
 //!   start once, and the scan stops as soon as every anchored pattern has its first hit.
+//! - Each log format has its own automaton, over the patterns that apply to it: the sshd user
+//!   names' anchors (`Failed `, `session `, ...) are not scanned for in access-log lines.
 //! - A pattern's prefixes are a set of alternatives, so one pattern may own several literals, and
 //!   one literal several patterns (two rules anchored on `token=`).
 
@@ -81,9 +83,15 @@ pub struct Anchors {
 impl Anchors {
     /// The automaton for patterns whose anchors are `anchors` (`None`: no anchor).
     pub fn new(anchors: &[Option<Anchor>]) -> Self {
+        Self::scoped(anchors, |_| true)
+    }
+
+    /// The automaton for the patterns `k` that `applies(k)` admits (one log format's patterns):
+    /// the others never hit, and their anchors cost the scan nothing.
+    pub fn scoped(anchors: &[Option<Anchor>], applies: impl Fn(usize) -> bool) -> Self {
         let mut set = Self { patterns: anchors.len(), ..Self::default() };
         let mut literals: Vec<(Vec<u8>, Vec<usize>)> = Vec::new();
-        for (k, anchor) in anchors.iter().enumerate() {
+        for (k, anchor) in anchors.iter().enumerate().filter(|(k, _)| applies(*k)) {
             let Some(anchor) = anchor else {
                 set.unanchored.push(k);
                 continue;
@@ -192,6 +200,13 @@ mod tests {
         assert_eq!(first(&nested, "zabcd"), [Some(1), Some(1), Some(2)]);
         assert_eq!(first(&nested, "zabd"), [Some(1), Some(1), None], "a shorter anchor may fire for a longer one");
         assert_eq!(first(&a, "TOKEN=1 Token=2"), [None, None, None, Some(0), Some(0), None]);
+    }
+
+    #[test]
+    fn patterns_out_of_scope_never_hit() {
+        let all = [anchor(&["AKIA"], false), anchor(&["Failed "], false), None, None];
+        let a = Anchors::scoped(&all, |k| k % 2 == 0);
+        assert_eq!(first(&a, "AKIA Failed x"), [Some(0), None, Some(0), None]);
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! in ten; the issuer table below cuts that to the ranges real networks use, which keeps order
 //! numbers, timestamps and ids untouched.
 
-use super::classes;
+use super::classes::{Class, Classes};
 use super::span::{Found, RuleId, Span};
 
 /// Issuer ranges: (prefix low, prefix high, number of prefix digits, lengths allowed).
@@ -83,73 +83,45 @@ fn glued(c: Option<&u8>) -> bool {
     c.is_some_and(|c| c.is_ascii_alphanumeric())
 }
 
-/// Index of the first ASCII digit at or after `from`.
-///
-/// Digits are a third of an access log's bytes, but long stretches (paths, user agents) have
-/// none, and this search runs once per digit group. On x86_64 it tests 16 bytes per step with
-/// SSE2, which every x86_64 CPU has (so no runtime detection is needed); a byte loop measured
-/// 4 ns per byte here, and a "portable" 64-byte mask loop compiled to slower shift sequences.
-pub(crate) fn next_digit(b: &[u8], from: usize) -> Option<usize> {
-    let mut at = from;
-    #[cfg(target_arch = "x86_64")]
-    while at + 16 <= b.len() {
-        use std::arch::x86_64::{
-            _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_set1_epi8, _mm_sub_epi8,
-        };
-        // SAFETY: `at + 16 <= b.len()`, so the unaligned 16-byte load stays inside `b`; SSE2 is
-        // part of the x86_64 baseline, so the intrinsics are available on every such CPU.
-        let mask = unsafe {
-            let v = _mm_loadu_si128(b.as_ptr().add(at).cast());
-            let shifted = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
-            let is_digit = _mm_cmpeq_epi8(_mm_min_epu8(shifted, _mm_set1_epi8(9)), shifted);
-            _mm_movemask_epi8(is_digit) as u32
-        };
-        if mask != 0 {
-            return Some(at + mask.trailing_zeros() as usize);
-        }
-        at += 16;
-    }
-    b.get(at..)?.iter().position(u8::is_ascii_digit).map(|i| at + i)
-}
-
-/// False only if `b` cannot hold a card: no run of 13 bytes that are digits or separators
+/// False only if the region cannot hold a card: no run of 13 bytes that are digits or separators
 /// between digits. Cards are rare and digits are not (an access log line has thirty in its
-/// address, time, status and size), so this cheap test spares the group-by-group chain building
-/// on nearly every line. Windows of 64 bytes overlap by 16, so every 13-byte run lies wholly
-/// inside one of them.
-fn may_hold_card(b: &[u8]) -> bool {
-    let mut start = 0;
-    loop {
-        let (d, [space, dash, plus, percent]) = classes::block(b, start, [b' ', b'-', b'+', b'%']);
-        let s = space | dash | plus | percent;
-        // A separator counts only between a digit before it and a digit after it (`%20`: the `2`).
-        let joined = d | (s & (d << 1) & (d >> 1));
+/// address, time, status and size), so this test on the region's byte-class masks spares the
+/// group-by-group chain building on nearly every line. Each block is tested together with the
+/// next, so runs across a block edge are seen.
+fn may_hold_card(cl: &Classes) -> bool {
+    // A separator counts only between a digit before it and a digit after it (`%20`: the `2`).
+    let joined = |i| {
+        let sep = [Class::Space, Class::Dash, Class::Plus, Class::Percent].map(|c| cl.between_digits(c, i));
+        cl.mask(Class::Digit, i) | sep[0] | sep[1] | sep[2] | sep[3]
+    };
+    let mut next = joined(0);
+    for i in 0..cl.blocks() {
+        let this = next;
+        next = joined(i + 1);
         // Runs of at least 13 set bits: shifts of 1, 1, 2, 4, 4 grow a run to 2, 3, 5, 9, 13.
-        let mut r = joined & (joined >> 1);
+        let w = u128::from(this) | u128::from(next) << 64;
+        let mut r = w & (w >> 1);
         r &= r >> 1;
         r &= r >> 2;
         r &= r >> 4;
         r &= r >> 4;
-        if r != 0 {
+        if r as u64 != 0 {
             return true;
         }
-        if start + 64 >= b.len() {
-            return false;
-        }
-        start += 48;
     }
+    false
 }
 
-/// Pushes a span for every card number in `b`. `groups` is scratch space. Returns how many
-/// chains of 13 or more digits held no card (Luhn or issuer check failed).
-pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>, groups: &mut Vec<(usize, usize)>) -> usize {
-    if !may_hold_card(b) {
+/// Pushes a span for every card number in `b`, whose byte classes `cl` holds. `groups` is scratch
+/// space. Returns how many chains of 13 or more digits held no card (Luhn or issuer check failed).
+pub fn find(b: &[u8], cl: &Classes, rule: RuleId, out: &mut Vec<Span>, groups: &mut Vec<(usize, usize)>) -> usize {
+    if !may_hold_card(cl) {
         return 0;
     }
     let mut rejected = 0;
     let mut from = 0;
     let mut digits = [0u8; 19];
-    while let Some(i) = next_digit(b, from) {
+    while let Some(i) = cl.next(Class::Digit, from) {
         // Collect the chain of digit groups starting here; most chains (years, ports, sizes,
         // version numbers) have far fewer than 13 digits and are dismissed on the count alone.
         groups.clear();
@@ -210,7 +182,7 @@ mod tests {
     fn found(s: &str) -> Vec<&str> {
         crate::redact::table::found(
             |b, o| {
-                find(b, 0, o, &mut Vec::new());
+                find(b, &Classes::of(b), 0, o, &mut Vec::new());
             },
             s,
         )
@@ -244,15 +216,15 @@ mod tests {
     #[test]
     fn the_gate_passes_every_card_at_every_offset_and_skips_plain_lines() {
         let line = "203.0.113.7 - - [22/Nov/2026:10:00:00 +0000] \"GET /a/2026/11 HTTP/1.1\" 200 51234 \"-\" \"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0.6099.109\"";
-        assert!(!may_hold_card(line.as_bytes()));
+        assert!(!may_hold_card(&Classes::of(line.as_bytes())));
         for card in ["4111111111111111", "4111 1111 1111 1111", "4111%201111%201111%201111", "4222222222222"] {
             for pad in 0..280 {
                 let text = format!("{}{card}{}", "x/".repeat(pad / 2), " y".repeat(pad % 7));
-                assert!(may_hold_card(text.as_bytes()), "{text}");
+                assert!(may_hold_card(&Classes::of(text.as_bytes())), "{text}");
                 assert_eq!(found(&text), [card], "{text}");
             }
         }
-        assert!(!may_hold_card(b"12-34 5+6 1.2345678901"), "no run of 13 digits and joins");
+        assert!(!may_hold_card(&Classes::of(b"12-34 5+6 1.2345678901")), "no run of 13 digits and joins");
     }
 
     #[test]
@@ -280,13 +252,6 @@ mod tests {
                 format!("{}4111111111111111{}", "x ".repeat(pad / 2) + &" ".repeat(pad % 2), " z".repeat(pad % 7));
             assert_eq!(found(&line), ["4111111111111111"], "pad {pad}");
         }
-        assert_eq!(next_digit(&[b'a'; 130], 0), None);
-        assert_eq!(next_digit(b"/:9", 0), Some(2));
-        let mut all: Vec<u8> = (0..=255).collect();
-        all.extend(0..=255u8);
-        let digits: Vec<_> =
-            (0..all.len()).filter_map(|i| (next_digit(&all, i) == Some(i)).then_some(all[i])).collect();
-        assert_eq!(digits, b"01234567890123456789");
     }
 
     #[test]

@@ -1,102 +1,238 @@
-//! Byte-class bit masks of 64-byte blocks: where the digits and a few separator bytes are.
+//! Byte-class bit masks of a region, made once per region and shared by every detector.
 //!
 //! Detectors for numbers (addresses, cards) care about separators *between digits*: the dot of
-//! `192.0.2.1`, not the dots of `www.example.com` or `index.html`. A `memchr` loop stops at every
-//! separator and pays a call and a restart each time, and in an access log those separators are
-//! everywhere (URLs, user agents, dates). Classifying 64 bytes at once into bit masks, with SSE2
-//! (part of the x86_64 baseline, so no runtime detection), lets a detector shift and AND the masks
-//! to keep only the interesting positions and visit those alone.
+//! `192.0.2.1`, not the dots of `www.example.com` or `index.html`; others start from bytes that
+//! are rare in logs (`@`, `%40`, `=`). A `memchr` loop per detector stops at every such byte and
+//! pays a call and a restart each time, and each detector made its own pass over the line. Here
+//! the region is classified once, 64 bytes at a time, into one bit mask per class (bit `j` of
+//! block `i` is byte `64 i + j`); each detector then shifts and ANDs the masks it needs to keep
+//! only the positions worth a look, and visits those alone. The classifier uses AVX2 where the
+//! CPU has it (checked at run time) and SSE2 otherwise (part of the x86_64 baseline).
 
-/// Masks of the 64 bytes at `b[at..]`: bit `i` of `digits` is set if `b[at + i]` is an ASCII
-/// digit, bit `i` of `eq[k]` if it equals `bytes[k]`. Bytes past the end of `b` match nothing.
-#[inline(always)]
-pub fn block<const N: usize>(b: &[u8], at: usize, bytes: [u8; N]) -> (u64, [u64; N]) {
-    let mut pad = [0u8; 64];
-    let w = match b.get(at..at + 64) {
-        Some(w) => w,
-        None => {
-            let rest = b.get(at..).unwrap_or(&[]);
+/// A byte class. The separators are the bytes some detector starts from or joins digits with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    Digit,
+    Dot,
+    Dash,
+    Colon,
+    At,
+    Percent,
+    Equals,
+    Space,
+    Plus,
+}
+
+/// The bytes of the classes after `Digit`, in their order.
+const SEPARATORS: [u8; 8] = [b'.', b'-', b':', b'@', b'%', b'=', b' ', b'+'];
+const N: usize = 1 + SEPARATORS.len();
+
+/// The masks of one region, block by block. Kept in a worker's scratch and refilled per region,
+/// so classifying allocates nothing once the longest line has been seen.
+#[derive(Clone, Debug, Default)]
+pub struct Classes {
+    blocks: Vec<[u64; N]>,
+    /// Bit `c` set if some byte of the region is of class `c`.
+    present: u16,
+}
+
+impl Classes {
+    /// The masks of `b`.
+    pub fn of(b: &[u8]) -> Self {
+        let mut c = Self::default();
+        c.classify(b);
+        c
+    }
+
+    /// Replaces the masks by those of `b`.
+    pub fn classify(&mut self, b: &[u8]) {
+        self.blocks.clear();
+        let mut chunks = b.chunks_exact(64);
+        for w in &mut chunks {
+            self.blocks.push(classify64(w.try_into().expect("chunks of 64")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            // Zero bytes belong to no class, so the padding matches nothing.
+            let mut pad = [0u8; 64];
             pad[..rest.len()].copy_from_slice(rest);
-            &pad
+            self.blocks.push(classify64(&pad));
         }
-    };
-    let mut digits = 0u64;
-    let mut eq = [0u64; N];
-    for chunk in 0..4 {
-        let (d, e) = masks16(&w[chunk * 16..chunk * 16 + 16], bytes);
-        digits |= u64::from(d) << (chunk * 16);
-        for (m, e) in eq.iter_mut().zip(e) {
-            *m |= u64::from(e) << (chunk * 16);
+        let mut any = [0u64; N];
+        for m in &self.blocks {
+            for (a, m) in any.iter_mut().zip(m) {
+                *a |= m;
+            }
         }
+        self.present = any.iter().enumerate().fold(0, |p, (c, &m)| p | u16::from(m != 0) << c);
     }
-    (digits, eq)
-}
 
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-fn masks16<const N: usize>(w: &[u8], bytes: [u8; N]) -> (u16, [u16; N]) {
-    use std::arch::x86_64::{
-        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_set1_epi8, _mm_sub_epi8,
-    };
-    assert_eq!(w.len(), 16);
-    // SAFETY: `w` holds exactly 16 bytes, so the unaligned load stays inside it; SSE2 is part of
-    // the x86_64 baseline.
-    unsafe {
-        let v = _mm_loadu_si128(w.as_ptr().cast());
-        let shifted = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
-        let d = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(shifted, _mm_set1_epi8(9)), shifted)) as u16;
-        let e = bytes.map(|c| _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8))) as u16);
-        (d, e)
+    /// True if some byte of the region is of class `c`.
+    #[inline]
+    pub fn has(&self, c: Class) -> bool {
+        self.present & 1 << c as u16 != 0
     }
-}
 
-#[cfg(not(target_arch = "x86_64"))]
-fn masks16<const N: usize>(w: &[u8], bytes: [u8; N]) -> (u16, [u16; N]) {
-    let mut d = 0u16;
-    let mut e = [0u16; N];
-    for (i, &c) in w.iter().enumerate() {
-        d |= u16::from(c.is_ascii_digit()) << i;
-        for (m, &x) in e.iter_mut().zip(&bytes) {
-            *m |= u16::from(c == x) << i;
+    /// Number of 64-byte blocks.
+    #[inline]
+    pub fn blocks(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// The mask of class `c` in block `i` (empty past either end).
+    #[inline]
+    pub fn mask(&self, c: Class, i: usize) -> u64 {
+        self.blocks.get(i).map_or(0, |m| m[c as usize])
+    }
+
+    /// Bit `j` set if byte `64 i + j + k` is of class `c` (`k` in 1..64): the mask looked `k`
+    /// bytes ahead, across the block edge.
+    #[inline]
+    pub fn ahead(&self, c: Class, i: usize, k: u32) -> u64 {
+        self.mask(c, i) >> k | self.mask(c, i + 1) << (64 - k)
+    }
+
+    /// Bit `j` set if byte `64 i + j - k` is of class `c` (`k` in 1..64).
+    #[inline]
+    pub fn behind(&self, c: Class, i: usize, k: u32) -> u64 {
+        let before = if i == 0 { 0 } else { self.mask(c, i - 1) };
+        self.mask(c, i) << k | before >> (64 - k)
+    }
+
+    /// Bytes of class `sep` with a digit on both sides, in block `i`.
+    #[inline]
+    pub fn between_digits(&self, sep: Class, i: usize) -> u64 {
+        self.mask(sep, i) & self.behind(Class::Digit, i, 1) & self.ahead(Class::Digit, i, 1)
+    }
+
+    /// The first byte of class `c` at or after `from`.
+    pub fn next(&self, c: Class, from: usize) -> Option<usize> {
+        let mut i = from / 64;
+        let mut m = self.mask(c, i) & (u64::MAX << (from % 64));
+        while m == 0 {
+            i += 1;
+            if i >= self.blocks.len() {
+                return None;
+            }
+            m = self.mask(c, i);
         }
+        Some(i * 64 + m.trailing_zeros() as usize)
     }
-    (d, e)
+
+    /// The positions whose bits `select(self, block)` sets, in order.
+    pub fn positions<F: Fn(&Self, usize) -> u64>(&self, select: F) -> Positions<'_, F> {
+        Positions { classes: self, select, next_block: 0, base: 0, mask: 0 }
+    }
+
+    /// The positions of the bytes of class `c`, in order.
+    pub fn of_class(&self, c: Class) -> Positions<'_, impl Fn(&Self, usize) -> u64> {
+        self.positions(move |cl, i| cl.mask(c, i))
+    }
 }
 
-/// Positions in `b` of the byte `sep` with an ASCII digit on both sides, in order.
-pub fn between_digits(b: &[u8], sep: u8) -> BetweenDigits<'_> {
-    BetweenDigits { b, sep, next_block: 0, block: 0, mask: 0 }
-}
-
-/// The iterator of [`between_digits`]: one block's mask at a time.
-pub struct BetweenDigits<'a> {
-    b: &'a [u8],
-    sep: u8,
+/// The iterator of [`Classes::positions`]: one block's mask at a time.
+pub struct Positions<'a, F> {
+    classes: &'a Classes,
+    select: F,
     next_block: usize,
-    block: usize,
+    base: usize,
     mask: u64,
 }
 
-impl Iterator for BetweenDigits<'_> {
+impl<F: Fn(&Classes, usize) -> u64> Iterator for Positions<'_, F> {
     type Item = usize;
 
     #[inline]
     fn next(&mut self) -> Option<usize> {
         while self.mask == 0 {
-            let at = self.next_block;
-            if at >= self.b.len() {
+            if self.next_block >= self.classes.blocks.len() {
                 return None;
             }
-            let (d, [s]) = block(self.b, at, [self.sep]);
-            let before = d << 1 | u64::from(at > 0 && self.b[at - 1].is_ascii_digit());
-            let after = d >> 1 | u64::from(self.b.get(at + 64).is_some_and(u8::is_ascii_digit)) << 63;
-            self.mask = s & before & after;
-            self.block = at;
-            self.next_block = at + 64;
+            self.mask = (self.select)(self.classes, self.next_block);
+            self.base = self.next_block * 64;
+            self.next_block += 1;
         }
-        let i = self.mask.trailing_zeros() as usize;
+        let j = self.mask.trailing_zeros() as usize;
         self.mask &= self.mask - 1;
-        Some(self.block + i)
+        Some(self.base + j)
+    }
+}
+
+/// The masks of 64 bytes.
+#[inline]
+fn classify64(w: &[u8; 64]) -> [u64; N] {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, checked just above.
+            return unsafe { x86::classify64_avx2(w) };
+        }
+        x86::classify64_sse2(w)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    classify64_bytes(w)
+}
+
+/// The masks of 64 bytes, a byte at a time: the reference the vector versions are tested against,
+/// and the classifier on other architectures.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn classify64_bytes(w: &[u8; 64]) -> [u64; N] {
+    let mut m = [0u64; N];
+    for (j, &c) in w.iter().enumerate() {
+        m[0] |= u64::from(c.is_ascii_digit()) << j;
+        for (k, &s) in SEPARATORS.iter().enumerate() {
+            m[k + 1] |= u64::from(c == s) << j;
+        }
+    }
+    m
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::{N, SEPARATORS};
+    use std::arch::x86_64::*;
+
+    /// SSE2: four 16-byte lanes.
+    #[inline]
+    pub fn classify64_sse2(w: &[u8; 64]) -> [u64; N] {
+        let mut m = [0u64; N];
+        for lane in 0..4 {
+            // SAFETY: the lane's 16 bytes lie inside `w`; SSE2 is part of the x86_64 baseline.
+            unsafe {
+                let v = _mm_loadu_si128(w.as_ptr().add(lane * 16).cast());
+                let shifted = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
+                let digit = _mm_cmpeq_epi8(_mm_min_epu8(shifted, _mm_set1_epi8(9)), shifted);
+                m[0] |= u64::from(_mm_movemask_epi8(digit) as u16) << (lane * 16);
+                for (k, &s) in SEPARATORS.iter().enumerate() {
+                    let eq = _mm_cmpeq_epi8(v, _mm_set1_epi8(s as i8));
+                    m[k + 1] |= u64::from(_mm_movemask_epi8(eq) as u16) << (lane * 16);
+                }
+            }
+        }
+        m
+    }
+
+    /// AVX2: two 32-byte lanes.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn classify64_avx2(w: &[u8; 64]) -> [u64; N] {
+        let mut m = [0u64; N];
+        for lane in 0..2 {
+            // SAFETY: the lane's 32 bytes lie inside `w`; the caller checked for AVX2.
+            unsafe {
+                let v = _mm256_loadu_si256(w.as_ptr().add(lane * 32).cast());
+                let shifted = _mm256_sub_epi8(v, _mm256_set1_epi8(b'0' as i8));
+                let digit = _mm256_cmpeq_epi8(_mm256_min_epu8(shifted, _mm256_set1_epi8(9)), shifted);
+                m[0] |= u64::from(_mm256_movemask_epi8(digit) as u32) << (lane * 32);
+                for (k, &s) in SEPARATORS.iter().enumerate() {
+                    let eq = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(s as i8));
+                    m[k + 1] |= u64::from(_mm256_movemask_epi8(eq) as u32) << (lane * 32);
+                }
+            }
+        }
+        m
     }
 }
 
@@ -104,16 +240,75 @@ impl Iterator for BetweenDigits<'_> {
 mod tests {
     use super::*;
 
+    const ALL: [Class; N] = [
+        Class::Digit,
+        Class::Dot,
+        Class::Dash,
+        Class::Colon,
+        Class::At,
+        Class::Percent,
+        Class::Equals,
+        Class::Space,
+        Class::Plus,
+    ];
+
+    fn is(c: Class, b: u8) -> bool {
+        match c {
+            Class::Digit => b.is_ascii_digit(),
+            _ => SEPARATORS[c as usize - 1] == b,
+        }
+    }
+
+    fn text(len: usize) -> Vec<u8> {
+        (0..len as u32).map(|i| b"0a.9-Z 5..1-:@%=+\x80\xff\x00"[(i * 7 % 21) as usize]).collect()
+    }
+
     #[test]
-    fn masks_match_a_byte_loop_at_every_length_and_offset() {
-        let text: Vec<u8> = (0..300u32).map(|i| b"0a.9-Z 5..1-"[(i * 7 % 12) as usize]).collect();
-        for at in [0, 1, 17, 63, 64, 100, 250, 299, 300] {
-            let (d, [dot, dash]) = block(&text, at, [b'.', b'-']);
-            for i in 0..64 {
-                let c = text.get(at + i).copied();
-                assert_eq!(d >> i & 1 == 1, c.is_some_and(|c| c.is_ascii_digit()), "digit at {at}+{i}");
-                assert_eq!(dot >> i & 1 == 1, c == Some(b'.'), "dot at {at}+{i}");
-                assert_eq!(dash >> i & 1 == 1, c == Some(b'-'), "dash at {at}+{i}");
+    fn vector_classifiers_match_the_byte_loop() {
+        for start in 0..64 {
+            let t = text(start + 64);
+            let w: &[u8; 64] = t[start..].try_into().unwrap();
+            let want = classify64_bytes(w);
+            #[cfg(target_arch = "x86_64")]
+            {
+                assert_eq!(x86::classify64_sse2(w), want);
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: checked just above.
+                    assert_eq!(unsafe { x86::classify64_avx2(w) }, want);
+                }
+            }
+            assert_eq!(classify64(w), want);
+        }
+    }
+
+    #[test]
+    fn masks_and_shifts_match_the_bytes_at_every_length() {
+        for len in [0, 1, 17, 63, 64, 65, 100, 128, 250, 300] {
+            let t = text(len);
+            let cl = Classes::of(&t);
+            assert_eq!(cl.blocks(), len.div_ceil(64));
+            for c in ALL {
+                assert_eq!(cl.has(c), t.iter().any(|&b| is(c, b)), "{c:?} in {len}");
+                let at = |p: Option<usize>| p.and_then(|p| t.get(p)).is_some_and(|&b| is(c, b));
+                for i in 0..cl.blocks() + 1 {
+                    for j in 0..64 {
+                        let p = i * 64 + j;
+                        assert_eq!(cl.mask(c, i) >> j & 1 == 1, at(Some(p)), "{c:?} {p}");
+                        for k in [1, 3, 63] {
+                            assert_eq!(cl.ahead(c, i, k) >> j & 1 == 1, at(Some(p + k as usize)), "{c:?} {p}+{k}");
+                            assert_eq!(
+                                cl.behind(c, i, k) >> j & 1 == 1,
+                                at(p.checked_sub(k as usize)),
+                                "{c:?} {p}-{k}"
+                            );
+                        }
+                    }
+                }
+                let want: Vec<usize> = (0..len).filter(|&p| is(c, t[p])).collect();
+                assert_eq!(cl.of_class(c).collect::<Vec<_>>(), want);
+                for from in 0..len + 2 {
+                    assert_eq!(cl.next(c, from), want.iter().copied().find(|&p| p >= from));
+                }
             }
         }
     }
@@ -122,9 +317,10 @@ mod tests {
     fn separators_between_digits_across_block_edges() {
         for pad in 0..140 {
             let line = format!("{}1.2 a.b 3. .4 5.6", "x".repeat(pad));
-            let got: Vec<usize> = between_digits(line.as_bytes(), b'.').collect();
+            let cl = Classes::of(line.as_bytes());
+            let got: Vec<usize> = cl.positions(|cl, i| cl.between_digits(Class::Dot, i)).collect();
             assert_eq!(got, [pad + 1, pad + 15], "{line}");
         }
-        assert_eq!(between_digits(b"", b'.').count(), 0);
+        assert_eq!(Classes::of(b"").positions(|cl, i| cl.between_digits(Class::Dot, i)).count(), 0);
     }
 }

@@ -3,14 +3,14 @@
 //! (`DE89 3704 0044 0532 0130 00`), accepted only with the length the country's IBANs have and a
 //! valid mod-97 check.
 //!
-//! Gate: runs of ASCII digits (the vectorized search the card finder uses), kept only where the
+//! Gate: runs of ASCII digits (from the region's byte-class masks), kept only where the
 //! run starts right after two upper-case letters that do not continue a word: `GB82` in
 //! `iban=GB82...`, never `ABCGB82`. The country table fixes the length, so a candidate is never
 //! stretched over a following token; the mod-97 check then passes one random string in 97, and
 //! the two together keep order numbers, upper-case ids and SKUs out. Lower-case IBANs are not
 //! recognised.
 
-use super::card::next_digit;
+use super::classes::{Class, Classes};
 use super::span::{Found, RuleId, Span};
 
 /// IBAN length per country, from the SWIFT IBAN registry.
@@ -150,11 +150,11 @@ fn read(b: &[u8], at: usize, len: usize, chars: &mut [u8; MAX_LEN]) -> Option<us
 
 /// Pushes a span for every IBAN in `b`. Returns how many candidates of a known country failed
 /// the length or mod-97 check.
-pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>) -> usize {
+pub fn find(b: &[u8], cl: &Classes, rule: RuleId, out: &mut Vec<Span>) -> usize {
     let mut rejected = 0;
     let mut from = 0;
     let mut chars = [0u8; MAX_LEN];
-    while let Some(d) = next_digit(b, from) {
+    while let Some(d) = cl.next(Class::Digit, from) {
         let run_end = d + b[d..].iter().position(|c| !c.is_ascii_digit()).unwrap_or(b.len() - d);
         from = run_end;
         if d < 2 || run_end - d < 2 || !b[d - 2].is_ascii_uppercase() || !b[d - 1].is_ascii_uppercase() {
@@ -183,7 +183,7 @@ mod tests {
     fn found(s: &str) -> Vec<&str> {
         crate::redact::table::found(
             |b, o| {
-                find(b, 0, o);
+                find(b, &Classes::of(b), 0, o);
             },
             s,
         )

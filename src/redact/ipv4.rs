@@ -1,7 +1,10 @@
 //! IPv4 finder: dotted quads with octets 0-255, standing alone.
 //!
-//! Gate: the dots with a digit on both sides (every quad has three; see [`classes`]), then
-//! confirmation in code around each: one to three digits per octet, value at most 255, leading
+//! Gate: from the region's byte-class masks ([`classes`]), the dots that have a digit on both sides
+//! and another such dot two to four bytes on with only digits between: the first dot of a quad
+//! always does, and the lone dots of versions and sizes (`HTTP/1.1`, `537.36`) do not. Only those
+//! are candidates (and counted as rejected when they hold no address). Confirmation in code
+//! around each candidate: one to three digits per octet, value at most 255, leading
 //! zeros accepted and read as decimal (`192.168.001.010` is 192.168.1.10; reading them as octal,
 //! as some C parsers do, would anonymize the wrong network, and either way the text is hidden).
 //! A quad inside a longer dotted number (`1.2.3.4.5`, `5.1.2.3.4`) is not an address; a port,
@@ -16,7 +19,7 @@
 //! `ip-10-0-0-1.ec2.internal`), which is only taken in host-name context (a letter or `-` before
 //! it, or `.` and a letter after it), because dashed numbers elsewhere are dates and ranges.
 
-use super::classes;
+use super::classes::{Class, Classes};
 use super::span::{Found, RuleId, Span};
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -77,9 +80,9 @@ fn glued_right(b: &[u8], end: usize) -> bool {
 }
 
 /// Pushes a span for every dashed quad written in a host name.
-fn find_dashed(b: &[u8], rule: RuleId, out: &mut Vec<Span>) {
+fn find_dashed(b: &[u8], cl: &Classes, rule: RuleId, out: &mut Vec<Span>) {
     let mut next_free = 0;
-    for dash in classes::between_digits(b, b'-') {
+    for dash in cl.positions(|cl, i| quad_links(cl, Class::Dash, i)) {
         if dash <= next_free {
             continue;
         }
@@ -106,15 +109,36 @@ fn find_dashed(b: &[u8], rule: RuleId, out: &mut Vec<Span>) {
 
 /// Pushes a span for every IPv4 address in `b`: dotted quads, and dashed quads in host names.
 /// Returns how many dotted candidates the octet checks rejected.
-pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>) -> usize {
-    find_dashed(b, rule, out);
-    find_dotted(b, rule, out)
+/// `cl` holds the byte classes of `b`.
+pub fn find(b: &[u8], cl: &Classes, rule: RuleId, out: &mut Vec<Span>) -> usize {
+    if !cl.has(Class::Digit) {
+        return 0;
+    }
+    if cl.has(Class::Dash) {
+        find_dashed(b, cl, rule, out);
+    }
+    if cl.has(Class::Dot) { find_dotted(b, cl, rule, out) } else { 0 }
 }
 
-fn find_dotted(b: &[u8], rule: RuleId, out: &mut Vec<Span>) -> usize {
+/// Separators `sep` in block `i` that can join the first two octets of a quad: a digit on both
+/// sides, and the next `sep` 2, 3 or 4 bytes on, with only digits before it and a digit after.
+fn quad_links(cl: &Classes, sep: Class, i: usize) -> u64 {
+    let first = cl.between_digits(sep, i);
+    if first == 0 {
+        return 0;
+    }
+    let digit = |k| cl.ahead(Class::Digit, i, k);
+    let sep_at = |k| cl.ahead(sep, i, k);
+    let two = sep_at(2) & digit(3);
+    let three = digit(2) & sep_at(3) & digit(4);
+    let four = digit(2) & digit(3) & sep_at(4) & digit(5);
+    first & (two | three | four)
+}
+
+fn find_dotted(b: &[u8], cl: &Classes, rule: RuleId, out: &mut Vec<Span>) -> usize {
     let mut rejected = 0;
     let mut next_free = 0;
-    for dot in classes::between_digits(b, b'.') {
+    for dot in cl.positions(|cl, i| quad_links(cl, Class::Dot, i)) {
         if dot < next_free + 1 {
             continue;
         }
@@ -145,7 +169,7 @@ mod tests {
     fn found(s: &str) -> Vec<&str> {
         crate::redact::table::found(
             |b, o| {
-                find(b, 0, o);
+                find(b, &Classes::of(b), 0, o);
             },
             s,
         )
@@ -202,7 +226,7 @@ mod tests {
             ("1.2.3.4:80", false),
         ] {
             let mut v = Vec::new();
-            find(line.as_bytes(), 0, &mut v);
+            find(line.as_bytes(), &Classes::of(line.as_bytes()), 0, &mut v);
             assert_eq!(matches!(v[0].found, Found::HostIp(_)), host, "{line}");
         }
     }
@@ -226,7 +250,7 @@ mod tests {
     #[test]
     fn leading_zeros_read_as_decimal() {
         let mut v = Vec::new();
-        find(b"192.168.001.010", 0, &mut v);
+        find(b"192.168.001.010", &Classes::of(b"192.168.001.010"), 0, &mut v);
         assert_eq!(v[0].found, Found::Ip("192.168.1.10".parse().unwrap()));
     }
 }

@@ -1,8 +1,8 @@
 //! IPv6 finder: every RFC 4291 / RFC 5952 text form (compressed, full, mixed case,
 //! IPv4-embedded), bracketed or bare, with or without a zone id.
 //!
-//! Gate: a line needs `::` or six colons at all (counted in byte-class masks), then `memchr` over
-//! `:`; around each colon the maximal run of address characters
+//! Gate: a line needs `::` or six colons at all (counted in its byte-class masks), then the scan
+//! visits its colons (from the same masks); around each colon the maximal run of address characters
 //! (hex digits, `:`, `.`) is taken. A run can only hold an address if it contains `::` or at least
 //! six colons, which rejects clock times (`12:30:45`), `host:port` and MAC-like strings
 //! (`00:1a:2b:3c:4d:5e`) without parsing. Confirmation is the standard library's parser on windows
@@ -12,7 +12,7 @@
 //! fine, and the zone id is left in place (it names an interface, not a person). The bare `::` is
 //! not reported. Work per colon is bounded, so a hostile line of colons stays linear.
 
-use super::classes;
+use super::classes::{Class, Classes};
 use super::span::{Found, RuleId, Span};
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -50,12 +50,11 @@ fn longest_at(b: &[u8], start: usize, run_end: usize) -> Option<(Ipv6Addr, usize
 /// False only if `b` cannot hold an address: it has no `::` and fewer than six colons in all.
 /// Most lines pass a few colons (clock times, `https:`) and no address; counting colons in 64-byte
 /// masks spares them the colon-by-colon run scan below.
-fn may_hold_address(b: &[u8]) -> bool {
+fn may_hold_address(cl: &Classes) -> bool {
     let mut colons = 0;
-    for at in (0..b.len()).step_by(64) {
-        let (_, [c]) = classes::block(b, at, [b':']);
-        let next = u64::from(b.get(at + 64) == Some(&b':'));
-        if c & (c >> 1 | next << 63) != 0 {
+    for i in 0..cl.blocks() {
+        let c = cl.mask(Class::Colon, i);
+        if c & cl.ahead(Class::Colon, i, 1) != 0 {
             return true;
         }
         colons += c.count_ones();
@@ -65,13 +64,14 @@ fn may_hold_address(b: &[u8]) -> bool {
 
 /// Pushes a span for every IPv6 address in `b`. Returns how many runs that passed the colon gate
 /// held no address.
-pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>) -> usize {
-    if !may_hold_address(b) {
+/// `cl` holds the byte classes of `b`.
+pub fn find(b: &[u8], cl: &Classes, rule: RuleId, out: &mut Vec<Span>) -> usize {
+    if !cl.has(Class::Colon) || !may_hold_address(cl) {
         return 0;
     }
     let mut rejected = 0;
     let mut next_free = 0;
-    for colon in memchr::memchr_iter(b':', b) {
+    for colon in cl.of_class(Class::Colon) {
         if colon < next_free {
             continue;
         }
@@ -88,7 +88,7 @@ pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>) -> usize {
             run_end += 1;
         }
         next_free = run_end;
-        // Colons before the one memchr found.
+        // Colons before the one the scan is at.
         colons += b[run_start..colon].iter().filter(|&&c| c == b':').count();
         double |= b[run_start..colon + 1].windows(2).any(|w| w == b"::");
         if colons < 6 && !double {
@@ -121,7 +121,7 @@ mod tests {
     fn found(s: &str) -> Vec<&str> {
         crate::redact::table::found(
             |b, o| {
-                find(b, 0, o);
+                find(b, &Classes::of(b), 0, o);
             },
             s,
         )
@@ -132,11 +132,13 @@ mod tests {
         for addr in ["2001:db8::1", "::1", "1:2:3:4:5:6:7:8", "::ffff:192.0.2.1", "64:ff9b::1:2:3:4"] {
             for pad in 0..140 {
                 let line = format!("{} {addr} at 10:00:00", "x".repeat(pad));
-                assert!(may_hold_address(line.as_bytes()), "{line}");
+                assert!(may_hold_address(&Classes::of(line.as_bytes())), "{line}");
                 assert_eq!(found(&line), [addr], "{line}");
             }
         }
-        assert!(!may_hold_address(b"[22/Nov/2026:10:00:00 +0000] \"GET https://example.com/ HTTP/1.1\" a:b"));
+        assert!(!may_hold_address(&Classes::of(
+            b"[22/Nov/2026:10:00:00 +0000] \"GET https://example.com/ HTTP/1.1\" a:b"
+        )));
     }
 
     #[test]
@@ -182,7 +184,7 @@ mod tests {
         let line = "1:".repeat(50_000);
         let t = std::time::Instant::now();
         let mut v = Vec::new();
-        find(line.as_bytes(), 0, &mut v);
+        find(line.as_bytes(), &Classes::of(line.as_bytes()), 0, &mut v);
         assert!(t.elapsed() < std::time::Duration::from_secs(2));
         assert!(!v.is_empty());
     }

@@ -6,10 +6,11 @@
 //! `token: abc`, `"api_key":"abc"`, matched ASCII-case-insensitively and only as a whole word
 //! (`password` does not fire inside `mypassword`), unless the key is written `*password`, which
 //! matches every key that ends in it (`db_password`, `dbPassword`, `X-Password`): secrets come
-//! under endless compound names. Keys are found from their separator instead: `memchr2` over `=`
-//! and `:`, then the word before it is looked up. A case-insensitive automaton over the keys was
-//! measured first and cost a fifth of the whole run on an access log, because case folding
-//! defeats its prefilter and the automaton then walks every byte. A value is either quoted (to
+//! under endless compound names. Keys are found from their separator instead: the `=` and `:` of
+//! the region's byte-class masks, then the word before it is looked up if its last byte ends some
+//! key. A case-insensitive automaton over the keys was measured first and cost a fifth of the
+//! whole run on an access log, because case folding defeats its prefilter and the automaton then
+//! walks every byte. A value is either quoted (to
 //! the closing quote, backslash escapes honoured) or bare (to the next space, `&`, `;`, `,` or
 //! quote), which covers query strings, logfmt, headers and JSON. Two HTTP headers have values
 //! with structure, read by their own grammar through the same separator scan: `Authorization`
@@ -17,6 +18,7 @@
 //! JSON members are looked up by key name too ([`Keys::lookup`]): the caller, which knows the
 //! JSON structure, hands their values over whole.
 
+use super::classes::{Class, Classes};
 use super::span::{Found, RuleId, Span};
 use super::{authorization, cookie};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -98,6 +100,18 @@ pub struct Keys {
     /// shorter than every suffix, or ending in another byte, needs no suffix comparison.
     min_suffix: usize,
     suffix_last: [u64; 4],
+    /// The last bytes (lower-cased) of all keys: a separator after another byte (a clock time's
+    /// colon after a digit, a URL's after `https`) is dismissed without finding its word.
+    last: [u64; 4],
+}
+
+fn in_set(set: &[u64; 4], c: u8) -> bool {
+    let c = c.to_ascii_lowercase();
+    set[usize::from(c >> 6)] & 1 << (c & 63) != 0
+}
+
+fn add_to_set(set: &mut [u64; 4], c: u8) {
+    set[usize::from(c >> 6)] |= 1 << (c & 63);
 }
 
 fn is_key_byte(c: u8) -> bool {
@@ -175,10 +189,13 @@ impl Keys {
                 None => (key.as_str(), false),
             };
             let name = name.to_ascii_lowercase().into_bytes();
+            if let Some(&last) = name.last() {
+                add_to_set(&mut set.last, last);
+            }
             if suffix {
                 set.min_suffix = set.min_suffix.min(name.len());
                 if let Some(&last) = name.last() {
-                    set.suffix_last[usize::from(last >> 6)] |= 1 << (last & 63);
+                    add_to_set(&mut set.suffix_last, last);
                 }
             } else {
                 set.lengths |= 1 << name.len().min(63);
@@ -195,11 +212,7 @@ impl Keys {
     /// The first key (in rule order) that `word` is, among the rules `admit` accepts.
     pub fn lookup(&self, word: &[u8], admit: impl Fn(RuleId) -> bool) -> Option<(RuleId, Value)> {
         let whole = self.lengths & 1 << word.len().min(63) != 0;
-        let suffix = word.len() >= self.min_suffix
-            && word.last().is_some_and(|&c| {
-                let c = c.to_ascii_lowercase();
-                self.suffix_last[usize::from(c >> 6)] & 1 << (c & 63) != 0
-            });
+        let suffix = word.len() >= self.min_suffix && word.last().is_some_and(|&c| in_set(&self.suffix_last, c));
         if !whole && !suffix {
             return None;
         }
@@ -218,13 +231,17 @@ impl Keys {
             .map(|k| (k.rule, k.value))
     }
 
-    pub fn find(&self, b: &[u8], out: &mut Vec<Span>) {
-        if self.keys.is_empty() {
+    /// Pushes a span for every value after a key in `b`, whose byte classes `cl` holds.
+    pub fn find(&self, b: &[u8], cl: &Classes, out: &mut Vec<Span>) {
+        if self.keys.is_empty() || !(cl.has(Class::Equals) || cl.has(Class::Colon)) {
             return;
         }
-        for sep in memchr::memchr2_iter(b'=', b':', b) {
+        for sep in cl.positions(|cl, i| cl.mask(Class::Equals, i) | cl.mask(Class::Colon, i)) {
             // JSON writes the key in quotes: `"key":`.
             let key_end = if sep > 0 && b[sep - 1] == b'"' && b[sep] == b':' { sep - 1 } else { sep };
+            if key_end == 0 || !in_set(&self.last, b[key_end - 1]) {
+                continue;
+            }
             let key_start = b[..key_end].iter().rposition(|&c| !is_key_byte(c)).map_or(0, |i| i + 1);
             let Some((rule, value)) = self.lookup(&b[key_start..key_end], |_| true) else { continue };
             if not_a_pair(b, key_start, sep) {
@@ -281,7 +298,7 @@ mod tests {
             (3, "pwd".into(), Value::Plain),
         ]);
         let mut v = Vec::new();
-        k.find(line.as_bytes(), &mut v);
+        k.find(line.as_bytes(), &Classes::of(line.as_bytes()), &mut v);
         v.iter().map(|s| &line[s.start..s.end]).collect()
     }
 

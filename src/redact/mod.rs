@@ -29,6 +29,7 @@ pub mod userinfo;
 use crate::anonymize::rotation::KeySchedule;
 use crate::anonymize::{self, IpPseudonym, WorkerKeys};
 use crate::format::Format;
+use classes::Classes;
 use ipnet::IpNet;
 use regex::bytes::CaptureLocations;
 use span::{Found, RuleId, Span};
@@ -119,42 +120,6 @@ impl Rule {
     }
 }
 
-/// Byte classes for the short-region gate: a detector is skipped when its trigger bytes are
-/// absent. JSON lines are scanned string by string, and most strings are short and clean.
-const DIGIT: u8 = 1;
-const DOT: u8 = 2;
-const COLON: u8 = 4;
-const AT: u8 = 8; // `@` and `%` (the start of `%40`)
-const EQUALS: u8 = 16;
-const DASH: u8 = 32;
-const UPPER: u8 = 64;
-const CLASSES: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut d = b'0';
-    while d <= b'9' {
-        t[d as usize] = DIGIT;
-        d += 1;
-    }
-    t[b'.' as usize] = DOT;
-    t[b':' as usize] = COLON;
-    t[b'@' as usize] = AT;
-    t[b'%' as usize] = AT;
-    t[b'=' as usize] = EQUALS;
-    t[b'-' as usize] = DASH;
-    let mut u = b'A';
-    while u <= b'Z' {
-        t[u as usize] = UPPER;
-        u += 1;
-    }
-    t
-};
-/// Regions up to this long are gated; on longer ones the gate costs more than it saves.
-const GATED: usize = 128;
-
-fn byte_classes(region: &[u8]) -> u8 {
-    region.iter().fold(0, |c, &b| c | CLASSES[usize::from(b)])
-}
-
 /// Why a set of rules cannot make an engine.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum EngineError {
@@ -196,6 +161,8 @@ impl Counters {
 #[derive(Default)]
 pub struct Scratch {
     spans: Vec<Span>,
+    /// Byte classes of the region being scanned, shared by the detectors.
+    classes: Classes,
     groups: Vec<(usize, usize)>,
     norm: Vec<u8>,
     keys: WorkerKeys,
@@ -250,8 +217,9 @@ pub struct Engine {
     category_names: Vec<String>,
     builtin: Vec<(RuleId, Detector)>,
     patterns: Vec<(RuleId, pattern::Pattern)>,
-    /// The literal anchors of `patterns`, in one automaton.
-    anchors: anchors::Anchors,
+    /// The literal anchors of `patterns`, in one automaton per format (by `Format as usize`),
+    /// each over the patterns that apply to that format.
+    anchors: Vec<anchors::Anchors>,
     /// This engine's number (clones share it: they have the same patterns).
     id: u64,
     literals: keywords::Literals,
@@ -329,7 +297,10 @@ impl Engine {
         let anchor_of: Vec<_> =
             patterns.iter().map(|(_, p): &(RuleId, pattern::Pattern)| pattern::literal_anchor(p.source())).collect();
         Ok(Self {
-            anchors: anchors::Anchors::new(&anchor_of),
+            anchors: Format::ALL
+                .iter()
+                .map(|f| anchors::Anchors::scoped(&anchor_of, |k| scope[usize::from(patterns[k].0)] & f.bit() != 0))
+                .collect(),
             id: ENGINES.fetch_add(1, Ordering::Relaxed),
             scope,
             scoped_shared,
@@ -458,7 +429,8 @@ impl Engine {
         let spans = &mut scratch.spans;
         spans.clear();
         spans.extend_from_slice(seeds);
-        let classes = if region.len() <= GATED { byte_classes(region) } else { u8::MAX };
+        scratch.classes.classify(region);
+        let cl = &scratch.classes;
         if scratch.rejected.len() < self.rules.len() {
             scratch.rejected.resize(self.rules.len(), 0);
         }
@@ -467,21 +439,21 @@ impl Engine {
                 continue;
             }
             let rejected = match d {
-                Detector::Ipv4 if classes & DIGIT != 0 && classes & (DOT | DASH) != 0 => ipv4::find(region, *id, spans),
-                Detector::Ipv6 if classes & COLON != 0 => ipv6::find(region, *id, spans),
-                Detector::Email if classes & AT != 0 => email::find(region, *id, spans),
-                Detector::Card if classes & DIGIT != 0 => card::find(region, *id, spans, &mut scratch.groups),
-                Detector::Phone if classes & DIGIT != 0 => phone::find(region, *id, spans),
-                Detector::Iban if classes & DIGIT != 0 && classes & UPPER != 0 => iban::find(region, *id, spans),
-                Detector::PrivateKey => pem::find(region, classes & DASH != 0, *id, spans),
-                Detector::UrlPassword if classes & AT != 0 => userinfo::find(region, *id, spans),
+                Detector::Ipv4 => ipv4::find(region, cl, *id, spans),
+                Detector::Ipv6 => ipv6::find(region, cl, *id, spans),
+                Detector::Email => email::find(region, cl, *id, spans),
+                Detector::Card => card::find(region, cl, *id, spans, &mut scratch.groups),
+                Detector::Phone => phone::find(region, cl, *id, spans),
+                Detector::Iban => iban::find(region, cl, *id, spans),
+                Detector::PrivateKey => pem::find(region, cl, *id, spans),
+                Detector::UrlPassword => userinfo::find(region, cl, *id, spans),
                 _ => 0,
             };
             scratch.rejected[usize::from(*id)] += rejected as u64;
         }
         if !self.patterns.is_empty() {
             // One scan for every pattern's anchor; a pattern runs only from its first hit.
-            self.anchors.scan(region, &mut scratch.first_hit);
+            self.anchors[format as usize].scan(region, &mut scratch.first_hit);
             if scratch.captures_of != self.id {
                 scratch.captures.clear();
                 scratch.captures_of = self.id;
@@ -489,7 +461,7 @@ impl Engine {
             scratch.captures.resize_with(self.patterns.len(), || None);
             for (k, (id, p)) in self.patterns.iter().enumerate() {
                 let from = scratch.first_hit[k];
-                if from != usize::MAX && self.in_scope(*id, format) {
+                if from != usize::MAX {
                     let locs = scratch.captures[k].get_or_insert_with(|| p.capture_locations());
                     p.find_from(region, from, *id, locs, spans);
                 }
@@ -497,9 +469,7 @@ impl Engine {
         }
         let before = spans.len();
         self.literals.find(region, spans);
-        if classes & (EQUALS | COLON) != 0 {
-            self.keys.find(region, spans);
-        }
+        self.keys.find(region, cl, spans);
         if self.scoped_shared {
             let scope = &self.scope;
             let mut i = 0;

@@ -17,10 +17,10 @@
 //!
 //! The label must name a private key (`PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`, `OPENSSH PRIVATE
 //! KEY`, `PGP PRIVATE KEY BLOCK`); certificates and public keys are not secret and stay.
-//! Gate: a vectorized search for `-----BEGIN `, which is absent from nearly every line, skipped
-//! when the engine's byte-class gate saw no `-` in a short region; the body-line test looks at the
-//! region's length first.
+//! Gate: the region's byte-class masks must hold a run of five dashes before the vectorized search
+//! for `-----BEGIN ` runs; the body-line test looks at the region's length first.
 
+use super::classes::{Class, Classes};
 use super::span::{Found, RuleId, Span};
 use memchr::memmem::Finder;
 use std::sync::LazyLock;
@@ -56,17 +56,21 @@ fn is_body_line(t: &[u8]) -> bool {
     upper && lower && digit
 }
 
-/// Pushes a span for every private-key body in `b`. Returns how many `BEGIN` markers named no
-/// private key. `dashes`: `b` may hold a `-` (false lets a caller that knows skip the search for
-/// markers).
-pub fn find(b: &[u8], dashes: bool, rule: RuleId, out: &mut Vec<Span>) -> usize {
+/// True if the region holds five dashes in a row somewhere, as every marker does.
+fn has_marker_dashes(cl: &Classes) -> bool {
+    (0..cl.blocks()).any(|i| (1..5).fold(cl.mask(Class::Dash, i), |m, k| m & cl.ahead(Class::Dash, i, k)) != 0)
+}
+
+/// Pushes a span for every private-key body in `b`, whose byte classes `cl` holds. Returns how
+/// many `BEGIN` markers named no private key.
+pub fn find(b: &[u8], cl: &Classes, rule: RuleId, out: &mut Vec<Span>) -> usize {
     let trimmed = b.trim_ascii();
     if is_body_line(trimmed) {
         let start = b.len() - b.trim_ascii_start().len();
         out.push(Span::new(start, start + trimmed.len(), rule, Found::Other));
         return 0;
     }
-    if !dashes {
+    if !cl.has(Class::Dash) || !has_marker_dashes(cl) {
         return 0;
     }
     let mut rejected = 0;
@@ -96,7 +100,7 @@ mod tests {
     fn found(s: &str) -> Vec<&str> {
         crate::redact::table::found(
             |b, o| {
-                find(b, true, 0, o);
+                find(b, &Classes::of(b), 0, o);
             },
             s,
         )
@@ -128,10 +132,17 @@ mod tests {
     }
 
     #[test]
+    fn the_gate_sees_five_dashes_at_every_offset() {
+        for pad in 0..140 {
+            let line = format!("{}-----BEGIN", "a".repeat(pad));
+            assert!(has_marker_dashes(&Classes::of(line.as_bytes())), "{line}");
+            let short = format!("{}---- -BEGIN", "a".repeat(pad));
+            assert!(!has_marker_dashes(&Classes::of(short.as_bytes())), "{short}");
+        }
+    }
+
+    #[test]
     fn look_alikes() {
-        let mut v = Vec::new();
-        find(b"-----BEGIN RSA PRIVATE KEY-----abc", false, 0, &mut v);
-        assert!(v.is_empty(), "told there are no dashes");
         for line in [
             "-----BEGIN CERTIFICATE-----MIIDdzCCAl+gAwIBAgIE-----END CERTIFICATE-----",
             "-----BEGIN PUBLIC KEY-----MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA",

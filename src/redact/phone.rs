@@ -17,10 +17,10 @@
 //! when it starts or ends glued to a word or a dotted or dashed token (`v1.555-010-0199`, UUIDs,
 //! `id-0301234567`), when it is followed by `:` and a digit (a time), when it has the shape of a
 //! date (4-2-2 or 2-2-4 with one separator) or of an IPv4 address, or when it is the tail of a
-//! longer chain that was not taken (`0954 8754 6290` in a card-like `4229 0954 8754 6290`). Gate: runs of ASCII digits
-//! (the vectorized search the card finder uses).
+//! longer chain that was not taken (`0954 8754 6290` in a card-like `4229 0954 8754 6290`).
+//! Gate: runs of ASCII digits, found in the region's byte-class masks.
 
-use super::card::next_digit;
+use super::classes::{Class, Classes};
 use super::span::{Found, RuleId, Span};
 
 /// At most this many digit groups in a chain; more is a list of numbers, not one.
@@ -145,14 +145,14 @@ fn is_phone(b: &[u8], c: &Chain) -> bool {
 
 /// Pushes a span for every phone number in `b`. Returns how many chains of 8 or more digits
 /// were not taken.
-pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>) -> usize {
+pub fn find(b: &[u8], cl: &Classes, rule: RuleId, out: &mut Vec<Span>) -> usize {
     let mut rejected = 0;
     let mut from = 0;
     // The end of the last chain not taken: a chain starting with a plain digit group inside it is
     // its tail (`0954 8754 6290` in `4229 0954 8754 6290`) and is not tried on its own; one that
     // starts with `(` or `+` is (`id 12 (555) 010-0199`).
     let mut inside = 0;
-    while let Some(d) = next_digit(b, from) {
+    while let Some(d) = cl.next(Class::Digit, from) {
         let run_end = d + b[d..].iter().position(|c| !c.is_ascii_digit()).unwrap_or(b.len() - d);
         from = run_end;
         let start = match d.checked_sub(1).map(|p| b[p]) {
@@ -184,7 +184,7 @@ mod tests {
     fn found(s: &str) -> Vec<&str> {
         crate::redact::table::found(
             |b, o| {
-                find(b, 0, o);
+                find(b, &Classes::of(b), 0, o);
             },
             s,
         )

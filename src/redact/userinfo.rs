@@ -4,12 +4,13 @@
 //! Found from the `@` that ends a URL's user information, not from the `://` that starts it: `@`
 //! is rare in logs, `://` is in nearly every access-log line (the referer). As a regex rule
 //! anchored on `://` this cost about a tenth of the whole run on an access log, nearly all of it
-//! on URLs without user information. From each `@` (`memchr`), the authority is walked back to
+//! on URLs without user information. From each `@` (in the region's byte-class masks), the authority is walked back to
 //! the `//` that opens it and forward to the `/`, `?`, `#`, space or quote that ends it; the user
 //! information is everything up to the authority's last `@` (a password may hold a raw `@`), and
 //! the password is what follows its first `:`. A user without a password (`//jdoe@host`) gives
 //! nothing. Percent-encoded passwords are hidden as written.
 
+use super::classes::{Class, Classes};
 use super::span::{Found, RuleId, Span};
 
 /// A byte that can be part of a URL's authority as logs write it.
@@ -19,10 +20,11 @@ fn in_authority(c: u8) -> bool {
 
 /// Pushes a span for the password of every URL with user information in `b`. Returns how many
 /// authorities had user information without a password.
-pub fn find(b: &[u8], rule: RuleId, out: &mut Vec<Span>) -> usize {
+/// `cl` holds the byte classes of `b`.
+pub fn find(b: &[u8], cl: &Classes, rule: RuleId, out: &mut Vec<Span>) -> usize {
     let mut rejected = 0;
     let mut after = 0;
-    for at in memchr::memchr_iter(b'@', b) {
+    for at in cl.of_class(Class::At) {
         if at < after {
             continue; // another `@` of an authority already read
         }
@@ -50,7 +52,7 @@ mod tests {
     fn found(s: &str) -> Vec<&str> {
         crate::redact::table::found(
             |b, o| {
-                find(b, 0, o);
+                find(b, &Classes::of(b), 0, o);
             },
             s,
         )
