@@ -224,7 +224,7 @@ pub fn formats(data: &[u8]) {
 // redact_line
 
 /// What every processor here records: the findings for `--report` too, so they are checked.
-const OPTIONS: Options = Options { format: None, tag_retention: false, report: true };
+const OPTIONS: Options = Options { format: None, tag_retention: false, report: true, json_strings_alone: false };
 
 /// The default rules' processor, built once per fuzzing process or test.
 pub fn default_processor() -> Processor {

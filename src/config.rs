@@ -169,7 +169,7 @@ impl Anonymizer {
             FormatArg::Logfmt => Some(Format::Logfmt),
             FormatArg::Text => Some(Format::Text),
         };
-        let options = Options { format, tag_retention: args.tag_retention, report };
+        let options = Options { format, tag_retention: args.tag_retention, report, json_strings_alone: false };
         Ok(Anonymizer {
             processor: Processor::new(engine, &ruleset.retention, options),
             ruleset,

@@ -4,7 +4,9 @@
 //! [`LineScratch`] and a [`Stats`]. Text lines are redacted as one region and get
 //! ` expires_at=...` appended; JSON object lines are redacted string by string (decoded first when
 //! they hold escapes, re-escaped after) and number by number (a card written as a number becomes a
-//! masked string), and get an `"expires_at"` member, so they stay valid JSON. Field rules claim a
+//! masked string), and get an `"expires_at"` member, so they stay valid JSON. The whole line is
+//! scanned once first, and only the strings its finds overlap are scanned on their own
+//! (`Engine::prescan_json` says when that is exact). Field rules claim a
 //! JSON value by its key path, key rules by its key name at any depth (`{"auth":{"token":..}}`).
 //! A line cut at the length limit is never emitted raw: it is cut back to a whitespace boundary
 //! (dropping any trailing digit groups, which could be the first part of a card), redacted, and
@@ -72,6 +74,10 @@ pub struct LineScratch {
     path: Vec<(usize, usize)>,
     decoded: Vec<u8>,
     rendered: Vec<u8>,
+    /// The spans the prescan of the current JSON line found (sorted, disjoint), and whether its
+    /// strings are gated by them (see `Engine::prescan_json`).
+    line_hits: Vec<(usize, usize)>,
+    gated: bool,
     /// The expiry's text: consecutive lines mostly share it.
     stamp: TimeText,
     /// The key period start's text (`key_period=`).
@@ -108,6 +114,9 @@ pub struct Options {
     pub tag_retention: bool,
     /// Record every find in `LineScratch::findings`.
     pub report: bool,
+    /// Scan every JSON string on its own, without the line prescan (`Engine::prescan_json`): the
+    /// same output, more slowly. Kept so that tests can check that claim.
+    pub json_strings_alone: bool,
 }
 
 /// The per-line stages, compiled.
@@ -428,6 +437,11 @@ impl Processor {
         out: &mut Vec<u8>,
     ) -> JsonOutcome {
         let field_rules = self.engine.has_field_rules(Format::Json);
+        s.gated = !self.options.json_strings_alone && self.engine.prescan_json(body, &mut s.redact);
+        s.line_hits.clear();
+        if s.gated {
+            s.line_hits.extend(s.redact.spans().iter().map(|sp| (sp.start, sp.end)));
+        }
         let mut members = s.tokens.iter().filter(|t| t.depth == 1 && t.kind == json::Kind::Key).count();
         let mut carried = 0;
         let mut at = 0;
@@ -522,6 +536,7 @@ impl Processor {
             carried |= self.json_string(body, t, &mut at, s, stats, out);
         }
         out.extend_from_slice(&body[at..close]);
+        s.gated = false;
         JsonOutcome { carried, has_members: members > 0 }
     }
 
@@ -536,6 +551,13 @@ impl Processor {
         stats: &mut Stats,
         out: &mut Vec<u8>,
     ) -> u64 {
+        if s.gated && !t.escaped {
+            let first = s.line_hits.partition_point(|h| h.1 <= t.start);
+            let overlapped = s.line_hits.get(first).is_some_and(|h| h.0 < t.end);
+            if !overlapped && !self.engine.scan_alone(&body[t.start..t.end]) {
+                return 0;
+            }
+        }
         let mut decoded = std::mem::take(&mut s.decoded);
         let found = self.render_value(decode(&body[t.start..t.end], t.escaped, &mut decoded), t.start, &[], s, stats);
         s.decoded = decoded;

@@ -6,6 +6,7 @@
 //! - one worker gives the same bytes as two or four
 //! - input read in random chunks gives the same output as read whole
 //! - arbitrary bytes (invalid UTF-8, NUL, CR) never panic and give one line per line
+//! - JSON lines come out the same with the line prescan as with every string scanned alone
 //!
 //! Failures are saved by proptest under `proptest-regressions/properties.txt` and replayed first
 //! on every later run: commit that file with the fix.
@@ -19,8 +20,9 @@ mod checks;
 use checks::{Chunked, NOW};
 use loganon::framing::DEFAULT_MAX_LINE;
 use loganon::pipeline::{self, Ending, Settings, Sinks};
-use loganon::process::{LineScratch, Processor};
+use loganon::process::{LineScratch, Options, Processor, Stats};
 use loganon::report::ReportWriter;
+use loganon::rules::{Ruleset, Source};
 use proptest::prelude::*;
 use std::net::Ipv6Addr;
 use std::sync::LazyLock;
@@ -396,5 +398,114 @@ proptest! {
         let whole = run(&input, &[], threads, max_line);
         let chunked = run(&input, &sizes, threads, max_line);
         prop_assert!(chunked == whole, "chunks {sizes:?} differ:\n{}\n---\n{}", show(&chunked), show(&whole));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The JSON line prescan
+
+/// Rules that exercise every exception to the prescan: the strict pack (phone numbers, IBANs,
+/// private keys), a regex anchored at both ends of a value, and one that can match across a
+/// quote.
+const PRESCAN_RULES: &str = r#"
+[[rule]]
+name = "order"
+detector = "regex"
+pattern = '^ord-\d+$'
+action = "redact"
+replacement = "[ORDER]"
+category = "order"
+
+[[rule]]
+name = "quoted"
+detector = "regex"
+pattern = 'qq"[a-z]+'
+action = "redact"
+replacement = "[Q]"
+category = "order"
+"#;
+
+/// A processor over the strict pack (which brings in the default rules) and [`PRESCAN_RULES`],
+/// with the JSON line prescan on or off.
+fn prescan_processor(prescan: bool) -> Processor {
+    let strict = Source { name: "strict.toml".into(), text: include_str!("../rules/policies/strict.toml").into() };
+    let extra = Source { name: "prescan.toml".into(), text: PRESCAN_RULES.into() };
+    let set = Ruleset::load(&[strict, extra]).expect("the rules load");
+    let engine = set.engine(None, None).expect("the rules compile");
+    let options = Options { report: true, json_strings_alone: !prescan, ..Options::default() };
+    Processor::new(engine, &set.retention, options)
+}
+
+static WITH_PRESCAN: LazyLock<Processor> = LazyLock::new(|| prescan_processor(true));
+static WITHOUT_PRESCAN: LazyLock<Processor> = LazyLock::new(|| prescan_processor(false));
+
+/// A JSON value's text: planted values, context and the shapes the prescan treats specially
+/// (escapes, private-key body widths, anchored and cross-quote regex matches), JSON-escaped.
+fn json_text() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        3 => planted().prop_map(|p| p.text),
+        3 => context(),
+        1 => Just("ord-42".to_owned()),
+        1 => Just("qq".to_owned()),
+        1 => Just("+44 20 7946 0958".to_owned()),
+        1 => Just("GB82WEST12345698765432".to_owned()),
+        1 => Just("password=hunter2".to_owned()),
+        1 => "[A-Za-z0-9+/]{64}",
+        1 => "[A-Za-z0-9+/]{70}",
+        1 => Just("\u{e9}@".to_owned()),
+    ];
+    let joiner = prop::sample::select(&["", " ", "\"", "\\", "\n", ":", "@"][..]);
+    prop::collection::vec((piece, joiner), 0..4).prop_map(|parts| {
+        let text: String = parts.into_iter().map(|(p, j)| p + j).collect();
+        serde_json::to_string(&text).unwrap()
+    })
+}
+
+/// A JSON value: a string, a number (some card- or phone-shaped), an array or a nested object.
+fn json_value() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        4 => json_text(),
+        1 => (0u64..10_000_000_000_000_000).prop_map(|n| n.to_string()),
+        1 => (-1e12f64..1e12).prop_map(|f| f.to_string()),
+        1 => Just("4111111111111111".to_owned()),
+        1 => Just("true".to_owned()),
+    ];
+    leaf.prop_recursive(2, 12, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(|v| format!("[{}]", v.join(","))),
+            prop::collection::vec((json_key(), inner), 0..3).prop_map(|m| {
+                let members: Vec<String> = m.into_iter().map(|(k, v)| format!("{k}:{v}")).collect();
+                format!("{{{}}}", members.join(","))
+            }),
+        ]
+    })
+}
+
+fn json_key() -> impl Strategy<Value = String> {
+    let name = prop::sample::select(
+        &["msg", "user", "client_ip", "password", "token", "Authorization", "cookie", "tel", "a b", "n"][..],
+    );
+    (name, any::<bool>()).prop_map(|(k, spaced)| if spaced { format!("\"{k}\" ") } else { format!("\"{k}\"") })
+}
+
+proptest! {
+    // A JSON line each, through two processors.
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// The prescan only decides which strings need a scan of their own; it never changes what a
+    /// line comes out as, nor what the report lists.
+    #[test]
+    fn the_json_prescan_changes_nothing(members in prop::collection::vec((json_key(), json_value()), 1..6)) {
+        let body: Vec<String> = members.into_iter().map(|(k, v)| format!("{k}:{v}")).collect();
+        let line = format!("{{{}}}\n", body.join(","));
+        let run = |p: &Processor| {
+            let (mut s, mut out) = (LineScratch::default(), Vec::new());
+            p.line(line.as_bytes(), false, NOW, &mut s, &mut Stats::default(), &mut out);
+            (String::from_utf8_lossy(&out).into_owned(), s.findings)
+        };
+        let (with, without) = (run(&WITH_PRESCAN), run(&WITHOUT_PRESCAN));
+        prop_assert_eq!(&with.0, &without.0, "line: {}", line);
+        prop_assert_eq!(&with.1, &without.1, "line: {}", line);
+        prop_assert!(serde_json::from_str::<serde_json::Value>(&with.0).is_ok(), "not JSON: {}", with.0);
     }
 }

@@ -233,6 +233,9 @@ pub struct Engine {
     scoped_shared: bool,
     allow: Vec<IpNet>,
     keyed: Option<KeySchedule>,
+    /// True if private-key body lines are found in JSON values: a value can be one only as a
+    /// whole region (see [`Engine::scan_alone`]).
+    json_body_lines: bool,
 }
 
 impl Engine {
@@ -294,6 +297,9 @@ impl Engine {
             .iter()
             .any(|r| !r.formats.is_empty() && (by_key(&r.detector) || matches!(r.detector, Detector::Literals { .. })));
         let json_keys = rules.iter().zip(&scope).any(|(r, s)| by_key(&r.detector) && s & Format::Json.bit() != 0);
+        let json_body_lines = builtin.iter().any(|(id, d): &(RuleId, Detector)| {
+            matches!(d, Detector::PrivateKey) && scope[usize::from(*id)] & Format::Json.bit() != 0
+        });
         let anchor_of: Vec<_> =
             patterns.iter().map(|(_, p): &(RuleId, pattern::Pattern)| pattern::literal_anchor(p.source())).collect();
         Ok(Self {
@@ -315,6 +321,7 @@ impl Engine {
             fields,
             allow,
             keyed,
+            json_body_lines,
         })
     }
 
@@ -426,6 +433,33 @@ impl Engine {
     /// caller found, such as named fields), and leaves the merged spans in `scratch`; true if
     /// there are any.
     pub fn find(&self, region: &[u8], format: Format, seeds: &[Span], scratch: &mut Scratch) -> bool {
+        self.find_counted(region, format, seeds, scratch, true)
+    }
+
+    /// Scans a whole JSON line's raw text, so that its strings need not each be scanned: leaves
+    /// the merged spans in `scratch` and returns true if they can stand for the strings' own.
+    ///
+    /// A value's finds are finds in the line too, since every detector reads a value's edges
+    /// in the line (a string's quotes; the `:`, `,` and brackets around a number, which no
+    /// number-shaped find depends on) as it reads the ends of a region, and literals and key
+    /// pairs are found whatever surrounds them: so a value that no span of the line's overlaps
+    /// has nothing to find, unless it has escapes (it is scanned decoded) or
+    /// [`Engine::scan_alone`] says so. `tests/properties.rs` checks this on generated lines
+    /// against scanning every value alone. Regex rules are the exception, as a pattern may match across a quote: when the
+    /// anchor of one occurs anywhere in the line, or one has no anchor, this returns false and
+    /// every string is scanned on its own. Rejected candidates are not counted here.
+    pub fn prescan_json(&self, line: &[u8], scratch: &mut Scratch) -> bool {
+        self.find_counted(line, Format::Json, &[], scratch, false);
+        self.patterns.is_empty() || scratch.first_hit.iter().all(|&f| f == usize::MAX)
+    }
+
+    /// True if a JSON value's text must be scanned on its own even where [`Engine::prescan_json`]
+    /// found nothing: it could be a private-key body line, which is found only as a whole region.
+    pub fn scan_alone(&self, text: &[u8]) -> bool {
+        self.json_body_lines && pem::BODY_WIDTHS.contains(&text.trim_ascii().len())
+    }
+
+    fn find_counted(&self, region: &[u8], format: Format, seeds: &[Span], scratch: &mut Scratch, count: bool) -> bool {
         let spans = &mut scratch.spans;
         spans.clear();
         spans.extend_from_slice(seeds);
@@ -449,7 +483,9 @@ impl Engine {
                 Detector::UrlPassword => userinfo::find(region, cl, *id, spans),
                 _ => 0,
             };
-            scratch.rejected[usize::from(*id)] += rejected as u64;
+            if count {
+                scratch.rejected[usize::from(*id)] += rejected as u64;
+            }
         }
         if !self.patterns.is_empty() {
             // One scan for every pattern's anchor; a pattern runs only from its first hit.

@@ -37,10 +37,13 @@ fn private_label_end(b: &[u8], at: usize) -> Option<usize> {
     (private && b[at + len..].starts_with(b"-----")).then_some(at + len + 5)
 }
 
+/// The widths of PEM body lines: 64 characters, or 70 for OpenSSH keys.
+pub const BODY_WIDTHS: [usize; 2] = [64, 70];
+
 /// True if `t` looks like one line of a PEM body: the PEM width, base64, mixed classes (which a
 /// hex digest or a word never has).
 fn is_body_line(t: &[u8]) -> bool {
-    if t.len() != 64 && t.len() != 70 {
+    if !BODY_WIDTHS.contains(&t.len()) {
         return false;
     }
     let (mut upper, mut lower, mut digit) = (false, false, false);
