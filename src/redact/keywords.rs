@@ -93,25 +93,11 @@ struct Key {
 #[derive(Clone, Debug, Default)]
 pub struct Keys {
     keys: Vec<Key>,
-    /// Bit `n` set if some whole key is `n` bytes long (keys of 64 bytes or more set bit 63): most
-    /// separators are preceded by a word of a length no key has, and are dismissed on that.
-    lengths: u64,
-    /// The shortest suffix key, and the last bytes (lower-cased) suffix keys end in: a word
-    /// shorter than every suffix, or ending in another byte, needs no suffix comparison.
-    min_suffix: usize,
-    suffix_last: [u64; 4],
-    /// The last bytes (lower-cased) of all keys: a separator after another byte (a clock time's
-    /// colon after a digit, a URL's after `https`) is dismissed without finding its word.
-    last: [u64; 4],
-}
-
-fn in_set(set: &[u64; 4], c: u8) -> bool {
-    let c = c.to_ascii_lowercase();
-    set[usize::from(c >> 6)] & 1 << (c & 63) != 0
-}
-
-fn add_to_set(set: &mut [u64; 4], c: u8) {
-    set[usize::from(c >> 6)] |= 1 << (c & 63);
+    /// Indices into `keys` (in rule order) by the lower-cased last byte of the key: a word can
+    /// only be a key, or end in one, that ends in its own last byte. Most separators follow a
+    /// word whose last byte ends no key (a clock time's digit, `https`), and the rest are
+    /// compared with a handful of keys rather than all of them.
+    by_last: Vec<Vec<u32>>,
 }
 
 fn is_key_byte(c: u8) -> bool {
@@ -182,7 +168,7 @@ impl Keys {
     /// Keys with the rule that owns each and how its value is read; a key written `*suffix`
     /// matches every key that ends in `suffix`.
     pub fn new(keys: &[(RuleId, String, Value)]) -> Self {
-        let mut set = Self { min_suffix: usize::MAX, ..Self::default() };
+        let mut set = Self { by_last: vec![Vec::new(); 256], ..Self::default() };
         for (rule, key, value) in keys {
             let (name, suffix) = match key.strip_prefix('*') {
                 Some(rest) => (rest, true),
@@ -190,15 +176,8 @@ impl Keys {
             };
             let name = name.to_ascii_lowercase().into_bytes();
             if let Some(&last) = name.last() {
-                add_to_set(&mut set.last, last);
-            }
-            if suffix {
-                set.min_suffix = set.min_suffix.min(name.len());
-                if let Some(&last) = name.last() {
-                    add_to_set(&mut set.suffix_last, last);
-                }
-            } else {
-                set.lengths |= 1 << name.len().min(63);
+                set.by_last[usize::from(last)]
+                    .push(u32::try_from(set.keys.len()).expect("fewer keys than rule-file bytes"));
             }
             set.keys.push(Key { name, suffix, rule: *rule, value: *value });
         }
@@ -211,24 +190,24 @@ impl Keys {
 
     /// The first key (in rule order) that `word` is, among the rules `admit` accepts.
     pub fn lookup(&self, word: &[u8], admit: impl Fn(RuleId) -> bool) -> Option<(RuleId, Value)> {
-        let whole = self.lengths & 1 << word.len().min(63) != 0;
-        let suffix = word.len() >= self.min_suffix && word.last().is_some_and(|&c| in_set(&self.suffix_last, c));
-        if !whole && !suffix {
-            return None;
-        }
-        self.keys
+        let &last = word.last()?;
+        self.ending_in(last)
             .iter()
+            .map(|&i| &self.keys[i as usize])
             .find(|k| {
                 let hit = if k.suffix {
-                    suffix
-                        && word.len() >= k.name.len()
-                        && word[word.len() - k.name.len()..].eq_ignore_ascii_case(&k.name)
+                    word.len() >= k.name.len() && word[word.len() - k.name.len()..].eq_ignore_ascii_case(&k.name)
                 } else {
-                    whole && word.eq_ignore_ascii_case(&k.name)
+                    word.eq_ignore_ascii_case(&k.name)
                 };
                 hit && admit(k.rule)
             })
             .map(|k| (k.rule, k.value))
+    }
+
+    /// The keys (indices, in rule order) that end in `c`, case-insensitively.
+    fn ending_in(&self, c: u8) -> &[u32] {
+        self.by_last.get(usize::from(c.to_ascii_lowercase())).map_or(&[], Vec::as_slice)
     }
 
     /// Pushes a span for every value after a key in `b`, whose byte classes `cl` holds.
@@ -239,7 +218,7 @@ impl Keys {
         for sep in cl.positions(|cl, i| cl.mask(Class::Equals, i) | cl.mask(Class::Colon, i)) {
             // JSON writes the key in quotes: `"key":`.
             let key_end = if sep > 0 && b[sep - 1] == b'"' && b[sep] == b':' { sep - 1 } else { sep };
-            if key_end == 0 || !in_set(&self.last, b[key_end - 1]) {
+            if key_end == 0 || self.ending_in(b[key_end - 1]).is_empty() {
                 continue;
             }
             let key_start = b[..key_end].iter().rposition(|&c| !is_key_byte(c)).map_or(0, |i| i + 1);
