@@ -21,10 +21,11 @@ pub enum Class {
     Equals,
     Space,
     Plus,
+    Quote,
 }
 
 /// The bytes of the classes after `Digit`, in their order.
-const SEPARATORS: [u8; 8] = [b'.', b'-', b':', b'@', b'%', b'=', b' ', b'+'];
+const SEPARATORS: [u8; 9] = [b'.', b'-', b':', b'@', b'%', b'=', b' ', b'+', b'"'];
 const N: usize = 1 + SEPARATORS.len();
 
 /// The masks of one region, block by block. Kept in a worker's scratch and refilled per region,
@@ -250,6 +251,7 @@ mod tests {
         Class::Equals,
         Class::Space,
         Class::Plus,
+        Class::Quote,
     ];
 
     fn is(c: Class, b: u8) -> bool {
@@ -260,7 +262,9 @@ mod tests {
     }
 
     fn text(len: usize) -> Vec<u8> {
-        (0..len as u32).map(|i| b"0a.9-Z 5..1-:@%=+\x80\xff\x00"[(i * 7 % 21) as usize]).collect()
+        // Every byte of every class, and some of none, in a scrambled order.
+        let palette = b"0a.9-Z 5..1-:@%=+\x80\xff\x00\"";
+        (0..len as u32).map(|i| palette[(i.wrapping_mul(2_654_435_761) >> 13) as usize % palette.len()]).collect()
     }
 
     #[test]

@@ -47,9 +47,10 @@ fn longest_at(b: &[u8], start: usize, run_end: usize) -> Option<(Ipv6Addr, usize
     None
 }
 
-/// False only if `b` cannot hold an address: it has no `::` and fewer than six colons in all.
-/// Most lines pass a few colons (clock times, `https:`) and no address; counting colons in 64-byte
-/// masks spares them the colon-by-colon run scan below.
+/// False only if the region cannot hold an address: it has no `::` and fewer than six colons in
+/// all, not counting colons next to a quote. Most lines pass a few colons (clock times, `https:`,
+/// the members of a JSON line) and no address; counting colons in the byte-class masks spares
+/// them the colon-by-colon run scan below.
 fn may_hold_address(cl: &Classes) -> bool {
     let mut colons = 0;
     for i in 0..cl.blocks() {
@@ -57,7 +58,8 @@ fn may_hold_address(cl: &Classes) -> bool {
         if c & cl.ahead(Class::Colon, i, 1) != 0 {
             return true;
         }
-        colons += c.count_ones();
+        // A colon next to a quote (JSON's `"key":"value"`) is never one of an address's six.
+        colons += (c & !cl.behind(Class::Quote, i, 1) & !cl.ahead(Class::Quote, i, 1)).count_ones();
     }
     colons >= 6
 }
