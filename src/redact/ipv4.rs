@@ -123,16 +123,20 @@ pub fn find(b: &[u8], cl: &Classes, rule: RuleId, out: &mut Vec<Span>) -> usize 
 /// Separators `sep` in block `i` that can join the first two octets of a quad: a digit on both
 /// sides, and the next `sep` 2, 3 or 4 bytes on, with only digits before it and a digit after.
 fn quad_links(cl: &Classes, sep: Class, i: usize) -> u64 {
-    let first = cl.between_digits(sep, i);
-    if first == 0 {
+    let s = cl.mask(sep, i);
+    if s == 0 {
         return 0;
     }
-    let digit = |k| cl.ahead(Class::Digit, i, k);
-    let sep_at = |k| cl.ahead(sep, i, k);
+    // This block's masks and the next one's, as 128 bits, so that a look ahead crosses the edge.
+    let wide = |c| u128::from(cl.mask(c, i)) | u128::from(cl.mask(c, i + 1)) << 64;
+    let (d, s) = (wide(Class::Digit), wide(sep));
+    let digit = |k: u32| (d >> k) as u64;
+    let sep_at = |k: u32| (s >> k) as u64;
+    let digit_before = cl.behind(Class::Digit, i, 1);
     let two = sep_at(2) & digit(3);
     let three = digit(2) & sep_at(3) & digit(4);
     let four = digit(2) & digit(3) & sep_at(4) & digit(5);
-    first & (two | three | four)
+    sep_at(0) & digit_before & digit(1) & (two | three | four)
 }
 
 fn find_dotted(b: &[u8], cl: &Classes, rule: RuleId, out: &mut Vec<Span>) -> usize {
