@@ -120,6 +120,29 @@ impl Rule {
     }
 }
 
+/// One anchor automaton per format (by `Format as usize`), over the patterns that apply to it.
+/// Formats whose patterns are the same share one automaton (a clone shares the compiled
+/// automaton), which keeps start-up short when no rule is limited to some formats.
+fn anchors_per_format(
+    anchor_of: &[Option<pattern::Anchor>],
+    patterns: &[(RuleId, pattern::Pattern)],
+    scope: &[u8],
+) -> Vec<anchors::Anchors> {
+    let mut built: Vec<(Vec<bool>, anchors::Anchors)> = Vec::new();
+    Format::ALL
+        .iter()
+        .map(|f| {
+            let applies: Vec<bool> = patterns.iter().map(|(id, _)| scope[usize::from(*id)] & f.bit() != 0).collect();
+            if let Some((_, same)) = built.iter().find(|(a, _)| *a == applies) {
+                return same.clone();
+            }
+            let made = anchors::Anchors::scoped(anchor_of, |k| applies[k]);
+            built.push((applies, made.clone()));
+            made
+        })
+        .collect()
+}
+
 /// Why a set of rules cannot make an engine.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum EngineError {
@@ -303,10 +326,7 @@ impl Engine {
         let anchor_of: Vec<_> =
             patterns.iter().map(|(_, p): &(RuleId, pattern::Pattern)| pattern::literal_anchor(p.source())).collect();
         Ok(Self {
-            anchors: Format::ALL
-                .iter()
-                .map(|f| anchors::Anchors::scoped(&anchor_of, |k| scope[usize::from(patterns[k].0)] & f.bit() != 0))
-                .collect(),
+            anchors: anchors_per_format(&anchor_of, &patterns, &scope),
             id: ENGINES.fetch_add(1, Ordering::Relaxed),
             scope,
             scoped_shared,
