@@ -19,6 +19,7 @@ use loganon::anonymize::Pseudonymizer;
 use loganon::format::{self, Field, Format, json};
 use loganon::framing::{Batch, DEFAULT_MAX_LINE, Framer};
 use loganon::process::{CUT_MARK, LineScratch, Options, Processor, Stats};
+use loganon::redact::classes::Classes;
 use loganon::rules::{IpMode, Ruleset, Source, examples};
 use std::io::{self, Read};
 
@@ -152,11 +153,12 @@ const CLOCKS: [&str; 5] = [
 /// leaves no raw control byte.
 pub fn formats(data: &[u8]) {
     let mut fields = Vec::new();
-    let detected = format::detect_text(data, &mut fields);
+    let classes = Classes::of(data);
+    let detected = format::detect_text(data, &classes, &mut fields);
     check_fields(data, &fields);
     let mut formats = vec![(detected, fields.clone())];
     for f in Format::ALL {
-        if format::fields_as(f, data, &mut fields) {
+        if format::fields_as(f, data, &classes, &mut fields) {
             check_fields(data, &fields);
             formats.push((f, fields.clone()));
         }

@@ -274,13 +274,14 @@ impl Processor {
             out.extend_from_slice(CUT_MARK);
             (carried, event)
         } else {
+            let classes = s.redact.classify(body);
             let format = match forced {
-                Some(f) if f != Format::Json && format::fields_as(f, body, &mut s.fields) => f,
+                Some(f) if f != Format::Json && format::fields_as(f, body, classes, &mut s.fields) => f,
                 Some(_) => {
                     s.fields.clear();
                     Format::Text
                 }
-                None => format::detect_text(body, &mut s.fields),
+                None => format::detect_text(body, classes, &mut s.fields),
             };
             let event = match format {
                 Format::Access => s.access_time.access(body, &s.fields, now),

@@ -6,21 +6,22 @@
 //! name no pattern would find. Quoted fields honour `\"` escapes as nginx writes them.
 
 use super::Field;
+use crate::redact::classes::{Class, Classes};
 
 /// Field names, in order.
 pub const FIELDS: [&str; 9] =
     ["client_ip", "ident", "remote_user", "time", "request", "status", "bytes", "referer", "user_agent"];
 
-/// Where the space-delimited token at `at` ends. A byte loop: these tokens (address, ident, user,
-/// status, size) are a few bytes long, shorter than a vector search needs to pay off.
-fn token_end(b: &[u8], at: usize) -> usize {
-    b[at..].iter().position(|&c| c == b' ').map_or(b.len(), |i| at + i)
+/// Where the space-delimited token at `at` ends.
+fn token_end(b: &[u8], cl: &Classes, at: usize) -> usize {
+    cl.next(Class::Space, at).unwrap_or(b.len())
 }
 
-fn quoted_end(b: &[u8], at: usize) -> Option<usize> {
+/// Where the quoted field whose opening quote is at `at` ends (after its closing quote).
+fn quoted_end(b: &[u8], cl: &Classes, at: usize) -> Option<usize> {
     let mut i = at + 1;
     loop {
-        i += memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
+        i = cl.next_in(|cl, k| cl.mask(Class::Quote, k) | cl.mask(Class::Backslash, k), i)?;
         if b[i] == b'\\' {
             i += 2;
         } else {
@@ -29,13 +30,14 @@ fn quoted_end(b: &[u8], at: usize) -> Option<usize> {
     }
 }
 
-/// Splits an access-log line into fields (value ranges without quotes or brackets).
-/// Returns `false`, with `out` left empty, if the line is not in that shape.
-pub fn fields(b: &[u8], out: &mut Vec<Field>) -> bool {
+/// Splits an access-log line into fields (value ranges without quotes or brackets); `cl` holds
+/// the line's byte classes, where its spaces, quotes and backslashes are found. Returns `false`,
+/// with `out` left empty, if the line is not in that shape.
+pub fn fields(b: &[u8], cl: &Classes, out: &mut Vec<Field>) -> bool {
     out.clear();
     let mut at = 0;
     for name in &FIELDS[..3] {
-        let end = token_end(b, at);
+        let end = token_end(b, cl, at);
         if end == at || end >= b.len() {
             out.clear();
             return false;
@@ -60,7 +62,7 @@ pub fn fields(b: &[u8], out: &mut Vec<Field>) -> bool {
         return false;
     }
     at += 1;
-    let Some(end) = quoted_end(b, at) else {
+    let Some(end) = quoted_end(b, cl, at) else {
         out.clear();
         return false;
     };
@@ -71,14 +73,14 @@ pub fn fields(b: &[u8], out: &mut Vec<Field>) -> bool {
             out.clear();
             return false;
         }
-        let end = token_end(b, at + 1);
+        let end = token_end(b, cl, at + 1);
         out.push(Field::named(name, at + 1, end));
         at = end;
     }
     // Optional quoted fields: referer, user agent, then extras named extra1, extra2, ...
     let mut n = 0;
     while b.get(at) == Some(&b' ') && b.get(at + 1) == Some(&b'"') {
-        let Some(end) = quoted_end(b, at + 1) else { break };
+        let Some(end) = quoted_end(b, cl, at + 1) else { break };
         out.push(Field::indexed(FIELDS.get(7 + n).copied(), n, at + 2, end - 1));
         at = end;
         n += 1;
@@ -91,7 +93,7 @@ mod tests {
     use super::*;
 
     fn split(line: &str) -> Vec<(String, &str)> {
-        crate::format::named_fields(fields, line)
+        crate::format::named_fields(|b, o| fields(b, &Classes::of(b), o), line)
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod json;
 pub mod logfmt;
 pub mod syslog;
 
+use crate::redact::classes::Classes;
 use std::borrow::Cow;
 
 /// A line's format.
@@ -113,11 +114,12 @@ pub fn looks_like_json(line: &[u8]) -> bool {
     t.first() == Some(&b'{') && t.last() == Some(&b'}')
 }
 
-/// Detects the format of a non-JSON line and fills `fields` with its named fields.
-pub fn detect_text(line: &[u8], fields: &mut Vec<Field>) -> Format {
+/// Detects the format of a non-JSON line and fills `fields` with its named fields; `classes`
+/// holds the line's byte classes.
+pub fn detect_text(line: &[u8], classes: &Classes, fields: &mut Vec<Field>) -> Format {
     if syslog::fields(line, fields) {
         Format::Syslog
-    } else if access::fields(line, fields) {
+    } else if access::fields(line, classes, fields) {
         Format::Access
     } else if logfmt::fields(line, fields) {
         Format::Logfmt
@@ -128,11 +130,11 @@ pub fn detect_text(line: &[u8], fields: &mut Vec<Field>) -> Format {
 }
 
 /// Fills `fields` for a line in a known (forced) text format; `false` if it does not fit.
-pub fn fields_as(format: Format, line: &[u8], fields: &mut Vec<Field>) -> bool {
+pub fn fields_as(format: Format, line: &[u8], classes: &Classes, fields: &mut Vec<Field>) -> bool {
     fields.clear();
     match format {
         Format::Syslog => syslog::fields(line, fields),
-        Format::Access => access::fields(line, fields),
+        Format::Access => access::fields(line, classes, fields),
         Format::Logfmt => logfmt::fields(line, fields),
         Format::Json | Format::Text => false,
     }
@@ -174,7 +176,7 @@ mod tests {
             (b"hello world", Format::Text),
         ];
         for (line, want) in cases {
-            assert_eq!(detect_text(line, &mut f), want, "{}", String::from_utf8_lossy(line));
+            assert_eq!(detect_text(line, &Classes::of(line), &mut f), want, "{}", String::from_utf8_lossy(line));
         }
     }
 

@@ -22,10 +22,11 @@ pub enum Class {
     Space,
     Plus,
     Quote,
+    Backslash,
 }
 
 /// The bytes of the classes after `Digit`, in their order.
-const SEPARATORS: [u8; 9] = [b'.', b'-', b':', b'@', b'%', b'=', b' ', b'+', b'"'];
+const SEPARATORS: [u8; 10] = [b'.', b'-', b':', b'@', b'%', b'=', b' ', b'+', b'"', b'\\'];
 const N: usize = 1 + SEPARATORS.len();
 
 /// The masks of one region, block by block. Kept in a worker's scratch and refilled per region,
@@ -108,14 +109,19 @@ impl Classes {
 
     /// The first byte of class `c` at or after `from`.
     pub fn next(&self, c: Class, from: usize) -> Option<usize> {
+        self.next_in(|cl, i| cl.mask(c, i), from)
+    }
+
+    /// The first position at or after `from` whose bit `select(self, block)` sets.
+    pub fn next_in(&self, select: impl Fn(&Self, usize) -> u64, from: usize) -> Option<usize> {
         let mut i = from / 64;
-        let mut m = self.mask(c, i) & (u64::MAX << (from % 64));
+        let mut m = select(self, i) & (u64::MAX << (from % 64));
         while m == 0 {
             i += 1;
             if i >= self.blocks.len() {
                 return None;
             }
-            m = self.mask(c, i);
+            m = select(self, i);
         }
         Some(i * 64 + m.trailing_zeros() as usize)
     }
@@ -252,6 +258,7 @@ mod tests {
         Class::Space,
         Class::Plus,
         Class::Quote,
+        Class::Backslash,
     ];
 
     fn is(c: Class, b: u8) -> bool {
@@ -263,7 +270,7 @@ mod tests {
 
     fn text(len: usize) -> Vec<u8> {
         // Every byte of every class, and some of none, in a scrambled order.
-        let palette = b"0a.9-Z 5..1-:@%=+\x80\xff\x00\"";
+        let palette = b"0a.9-Z 5..1-:@%=+\x80\xff\x00\"\\";
         (0..len as u32).map(|i| palette[(i.wrapping_mul(2_654_435_761) >> 13) as usize % palette.len()]).collect()
     }
 

@@ -186,6 +186,9 @@ pub struct Scratch {
     spans: Vec<Span>,
     /// Byte classes of the region being scanned, shared by the detectors.
     classes: Classes,
+    /// The region (address, length) `classes` was made for by [`Scratch::classify`], for the
+    /// next find to use instead of classifying again.
+    classified: Option<(usize, usize)>,
     groups: Vec<(usize, usize)>,
     norm: Vec<u8>,
     keys: WorkerKeys,
@@ -209,6 +212,15 @@ impl Scratch {
     /// The merged spans left by the last [`Engine::find`].
     pub fn spans(&self) -> &[Span] {
         &self.spans
+    }
+
+    /// The byte classes of `region`, kept for the next [`Engine::find`] if it is over the same
+    /// region (same address and length): a caller that splits a line into fields with them pays
+    /// for one classification. The region must not change before that find.
+    pub fn classify(&mut self, region: &[u8]) -> &Classes {
+        self.classes.classify(region);
+        self.classified = Some((region.as_ptr() as usize, region.len()));
+        &self.classes
     }
 
     /// Sets the event time of the line about to be rendered: under key rotation it picks the
@@ -483,7 +495,10 @@ impl Engine {
         let spans = &mut scratch.spans;
         spans.clear();
         spans.extend_from_slice(seeds);
-        scratch.classes.classify(region);
+        // Classes made by `Scratch::classify` serve only the next find, and only for that region.
+        if scratch.classified.take() != Some((region.as_ptr() as usize, region.len())) {
+            scratch.classes.classify(region);
+        }
         let cl = &scratch.classes;
         if scratch.rejected.len() < self.rules.len() {
             scratch.rejected.resize(self.rules.len(), 0);
@@ -819,6 +834,20 @@ mod tests {
             "203.0.113.0 [2001:db8:1::]:443 ::ffff:198.51.100.0 [EMAIL] **** **** **** 1111 host0.0.0.0.example.net"
         );
         assert_eq!(carried, 0);
+    }
+
+    #[test]
+    fn classes_made_ahead_serve_the_next_find_of_that_region_only() {
+        let e = engine(false, &[]);
+        let mut s = Scratch::default();
+        let (line, other) = (b"from 203.0.113.77 ok".as_slice(), b"to a@b.org".as_slice());
+        s.classify(other);
+        assert!(e.find(line, Format::Text, &[], &mut s), "another region's classes are not used");
+        assert_eq!(s.spans().len(), 1);
+        s.classify(line);
+        assert!(e.find(line, Format::Text, &[], &mut s));
+        assert!(e.find(other, Format::Text, &[], &mut s), "classified again");
+        assert_eq!((s.spans()[0].start, s.spans()[0].end), (3, 10));
     }
 
     #[test]
