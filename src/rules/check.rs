@@ -40,18 +40,18 @@ fn covers(a: &LoadedRule, b: &LoadedRule) -> bool {
 
 fn anchor(d: &Detector) -> String {
     match d {
-        Detector::Ipv4 => "memchr '.' and '-', then octet checks".into(),
-        Detector::Ipv6 => "memchr ':', then runs with '::' or 6+ colons are parsed".into(),
-        Detector::Email => "memchr '@' and memmem '%40', then domain checks".into(),
-        Detector::Card => "runs of 13+ digits (SSE2), then Luhn and issuer checks".into(),
-        Detector::Phone => "runs of digits (SSE2), then phone-number shapes ('+', '(', separators)".into(),
-        Detector::Iban => "runs of digits (SSE2) after two capitals, then country length and mod-97 checks".into(),
-        Detector::PrivateKey => "memmem '-----BEGIN ' (private-key labels), and lines of PEM width".into(),
-        Detector::UrlPassword => "memchr '@', then a URL authority ('//user:password@') around it".into(),
+        Detector::Ipv4 => "byte-class masks: dots and dashes that can join two octets, then octet checks".into(),
+        Detector::Ipv6 => "byte-class masks: lines with '::' or 6+ colons, then runs with either are parsed".into(),
+        Detector::Email => "byte-class masks: '@' and '%40', then domain checks".into(),
+        Detector::Card => "byte-class masks: runs of 13+ digits and joins, then Luhn and issuer checks".into(),
+        Detector::Phone => "byte-class masks: runs of digits, then phone-number shapes ('+', '(', separators)".into(),
+        Detector::Iban => "byte-class masks: runs of digits after two capitals, then country length and mod-97 checks".into(),
+        Detector::PrivateKey => "byte-class masks: five dashes, then '-----BEGIN ' (private-key labels); and lines of PEM width".into(),
+        Detector::UrlPassword => "byte-class masks: '@', then a URL authority ('//user:password@') around it".into(),
         Detector::Authorization => {
-            "memchr2 '=' ':' then key lookup (authorization, proxy-authorization), credentials after the scheme".into()
+            "byte-class masks: '=' ':' then key lookup (authorization, proxy-authorization), credentials after the scheme".into()
         }
-        Detector::Cookie => "memchr2 '=' ':' then key lookup (cookie, set-cookie), each cookie's value".into(),
+        Detector::Cookie => "byte-class masks: '=' ':' then key lookup (cookie, set-cookie), each cookie's value".into(),
         Detector::Pattern(p) => match literal_anchor(p.source()) {
             Some(a) => {
                 let case = if a.case_insensitive { ", any case" } else { "" };
@@ -71,7 +71,7 @@ fn anchor(d: &Detector) -> String {
                 if *case_insensitive { ", any case" } else { "" }
             )
         }
-        Detector::Keys(keys) => format!("memchr2 '=' ':' then key lookup ({})", keys.join(", ")),
+        Detector::Keys(keys) => format!("byte-class masks: '=' ':' then key lookup ({})", keys.join(", ")),
         Detector::Field(fields) => format!("format parser, fields {}", fields.join(", ")),
     }
 }
