@@ -477,9 +477,10 @@ impl Engine {
     /// pairs are found whatever surrounds them: so a value that no span of the line's overlaps
     /// has nothing to find, unless it has escapes (it is scanned decoded) or
     /// [`Engine::scan_alone`] says so. `tests/properties.rs` checks this on generated lines
-    /// against scanning every value alone. Regex rules are the exception, as a pattern may match across a quote: when the
-    /// anchor of one occurs anywhere in the line, or one has no anchor, this returns false and
-    /// every string is scanned on its own. Rejected candidates are not counted here.
+    /// against scanning every value alone. Regex rules are the exception, as a pattern may match
+    /// across a quote: when the anchor of one occurs anywhere in the line, or one has no anchor,
+    /// this returns false and every string is scanned on its own. Rejected candidates are not
+    /// counted here.
     pub fn prescan_json(&self, line: &[u8], scratch: &mut Scratch) -> bool {
         self.find_counted(line, Format::Json, &[], scratch, false);
         self.patterns.is_empty() || scratch.first_hit.iter().all(|&f| f == usize::MAX)
