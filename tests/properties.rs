@@ -8,8 +8,9 @@
 //! - arbitrary bytes (invalid UTF-8, NUL, CR) never panic and give one line per line
 //! - JSON lines come out the same with the line prescan as with every string scanned alone
 //!
-//! Failures are saved by proptest under `proptest-regressions/properties.txt` and replayed first
-//! on every later run: commit that file with the fix.
+//! Failures are saved by proptest next to this file (`tests/properties.proptest-regressions`: it
+//! finds no `lib.rs` above `tests/`) and replayed first on every later run: commit that file with
+//! the fix.
 //!
 //! The one-line checks and the default processor come from `fuzz/checks.rs`, shared with the fuzz
 //! targets.
