@@ -230,7 +230,10 @@ mod tests {
         let set = Ruleset::load(&[Source::builtin_default()]).unwrap();
         assert_eq!(warnings(&set), []);
         let text = describe(&set);
-        assert!(text.contains("memchr '@'") && text.contains("retention: default 30d; pseudonymous 14d"), "{text}");
+        assert!(
+            text.contains("byte-class masks: '@'") && text.contains("retention: default 30d; pseudonymous 14d"),
+            "{text}"
+        );
         assert!(text.contains("pseudonyms: one key (no rotation); addresses as token"), "{text}");
     }
 
