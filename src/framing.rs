@@ -96,30 +96,37 @@ impl<R: Read> Framer<R> {
 
     /// Cuts every line that the bytes from `from` on completed or extended beyond `max_line`;
     /// a partial last line that is already too long is cut, and the rest of it will be discarded.
+    ///
+    /// Lines are checked a window at a time, not one by one: every line that starts in the
+    /// `max_line + 1` bytes from a line start and ends in them is short enough, so the search
+    /// jumps past the window's last newline. Only a window without one holds a line to cut.
     fn cut_long_lines(&mut self, batch: &mut Batch, from: usize) {
         let mut start = memchr::memrchr(b'\n', &batch.data[..from]).map_or(0, |i| i + 1);
         loop {
-            let end = memchr::memchr(b'\n', &batch.data[start..]).map(|i| start + i);
-            let len = end.unwrap_or(batch.data.len()) - start;
-            if len > self.max_line {
-                let keep = start + self.max_line;
-                self.discarded += (len - self.max_line) as u64;
-                batch.cut.push(start);
-                match end {
-                    Some(nl) => {
-                        batch.data.drain(keep..nl);
-                    }
-                    None => {
-                        batch.data.truncate(keep);
-                        batch.data.push(b'\n');
-                        self.discarding = true;
-                        return;
-                    }
-                }
+            let window_end = batch.data.len().min(start.saturating_add(self.max_line).saturating_add(1));
+            if let Some(last) = memchr::memrchr(b'\n', &batch.data[start..window_end]) {
+                start += last + 1;
+                continue;
             }
+            if window_end == batch.data.len() {
+                return; // the unfinished last line is not too long yet
+            }
+            // The line at `start` is longer than `max_line`: keep its first `max_line` bytes.
+            let end = memchr::memchr(b'\n', &batch.data[start..]).map(|i| start + i);
+            let keep = start + self.max_line;
+            self.discarded += (end.unwrap_or(batch.data.len()) - keep) as u64;
+            batch.cut.push(start);
             match end {
-                Some(_) => start += len.min(self.max_line) + 1,
-                None => return,
+                Some(nl) => {
+                    batch.data.drain(keep..nl);
+                    start = keep + 1;
+                }
+                None => {
+                    batch.data.truncate(keep);
+                    batch.data.push(b'\n');
+                    self.discarding = true;
+                    return;
+                }
             }
         }
     }
