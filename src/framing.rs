@@ -108,7 +108,7 @@ impl<R: Read> Framer<R> {
                 start += last + 1;
                 continue;
             }
-            if window_end == batch.data.len() {
+            if window_end - start <= self.max_line {
                 return; // the unfinished last line is not too long yet
             }
             // The line at `start` is longer than `max_line`: keep its first `max_line` bytes.
@@ -225,6 +225,24 @@ mod tests {
                 ],
                 "chunk {chunk}"
             );
+        }
+    }
+
+    #[test]
+    fn lines_at_the_limit_are_kept_and_one_byte_more_is_cut() {
+        for len in 7..=10 {
+            let line = "x".repeat(len);
+            let cut = len > 8;
+            let kept = format!("{}\n", &line[..len.min(8)]).into_bytes();
+            for ending in ["\n", ""] {
+                // The second line is the last one, finished or not.
+                let input = format!("{line}\n{line}{ending}");
+                let last = if cut || !ending.is_empty() { kept.clone() } else { line.clone().into_bytes() };
+                for chunk in [1, 3, 9, 64] {
+                    let want = vec![(kept.clone(), cut), (last.clone(), cut)];
+                    assert_eq!(frame(input.as_bytes(), chunk, 8), want, "{len} bytes, {ending:?}, chunk {chunk}");
+                }
+            }
         }
     }
 
