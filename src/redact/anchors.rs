@@ -81,13 +81,9 @@ pub struct Anchors {
 }
 
 impl Anchors {
-    /// The automaton for patterns whose anchors are `anchors` (`None`: no anchor).
-    pub fn new(anchors: &[Option<Anchor>]) -> Self {
-        Self::scoped(anchors, |_| true)
-    }
-
-    /// The automaton for the patterns `k` that `applies(k)` admits (one log format's patterns):
-    /// the others never hit, and their anchors cost the scan nothing.
+    /// The automaton for patterns whose anchors are `anchors` (`None`: no anchor), of which only
+    /// those `k` that `applies(k)` admits (one log format's patterns): the others never hit, and
+    /// their anchors cost the scan nothing.
     pub fn scoped(anchors: &[Option<Anchor>], applies: impl Fn(usize) -> bool) -> Self {
         let mut set = Self { patterns: anchors.len(), ..Self::default() };
         let mut literals: Vec<(Vec<u8>, Vec<usize>)> = Vec::new();
@@ -175,6 +171,11 @@ mod tests {
         Some(Anchor { literals: literals.iter().map(|l| l.as_bytes().to_vec()).collect(), case_insensitive })
     }
 
+    /// The automaton over every pattern.
+    fn all(anchors: &[Option<Anchor>]) -> Anchors {
+        Anchors::scoped(anchors, |_| true)
+    }
+
     fn first(a: &Anchors, b: &str) -> Vec<Option<usize>> {
         let mut v = Vec::new();
         a.scan(b.as_bytes(), &mut v);
@@ -183,7 +184,7 @@ mod tests {
 
     #[test]
     fn first_hit_per_pattern() {
-        let a = Anchors::new(&[
+        let a = all(&[
             anchor(&["AKIA", "ASIA"], false),
             anchor(&["ab"], false),
             anchor(&["b"], false),
@@ -196,7 +197,7 @@ mod tests {
         // An anchor inside another still counts, and so does one that another starts with.
         assert_eq!(first(&a, "b xyzab"), [None, Some(5), Some(0), Some(0), None, Some(2)]);
         assert_eq!(first(&a, "xxab"), [None, Some(2), Some(3), Some(0), None, Some(2)]);
-        let nested = Anchors::new(&[anchor(&["abc"], false), anchor(&["ab"], false), anchor(&["bcd"], false)]);
+        let nested = all(&[anchor(&["abc"], false), anchor(&["ab"], false), anchor(&["bcd"], false)]);
         assert_eq!(first(&nested, "zabcd"), [Some(1), Some(1), Some(2)]);
         assert_eq!(first(&nested, "zabd"), [Some(1), Some(1), None], "a shorter anchor may fire for a longer one");
         assert_eq!(first(&a, "TOKEN=1 Token=2"), [None, None, None, Some(0), Some(0), None]);
@@ -220,7 +221,7 @@ mod tests {
 
     #[test]
     fn no_patterns_no_automaton() {
-        let a = Anchors::new(&[]);
+        let a = all(&[]);
         assert!(first(&a, "x").is_empty());
     }
 }
