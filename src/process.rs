@@ -256,7 +256,7 @@ impl Processor {
         let mut json_close = None;
         let forced = self.options.format;
         let doc = (!cut && matches!(forced, None | Some(Format::Json)) && format::looks_like_json(body))
-            .then(|| json::scan(body, &mut s.tokens, &mut s.stack))
+            .then(|| json::scan(body, s.redact.classify(body), &mut s.tokens, &mut s.stack))
             .flatten();
         let (carried, event) = if let Some(doc) = doc {
             stats.json_lines += 1;

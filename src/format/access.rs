@@ -21,7 +21,7 @@ fn token_end(b: &[u8], cl: &Classes, at: usize) -> usize {
 fn quoted_end(b: &[u8], cl: &Classes, at: usize) -> Option<usize> {
     let mut i = at + 1;
     loop {
-        i = cl.next_in(|cl, k| cl.mask(Class::Quote, k) | cl.mask(Class::Backslash, k), i)?;
+        i = cl.next_quote_or_escape(i)?;
         if b[i] == b'\\' {
             i += 2;
         } else {

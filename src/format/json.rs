@@ -7,6 +7,8 @@
 //! is tracked on an explicit stack with a depth cap, so hostile nesting cannot overflow the call
 //! stack; a line deeper than the cap, or not valid JSON, is scanned as text instead.
 
+use crate::redact::classes::Classes;
+
 /// Deepest nesting handled as JSON; deeper lines fall back to text scanning.
 pub const MAX_DEPTH: usize = 256;
 
@@ -50,12 +52,14 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// End of the string whose opening quote is at `i` (index after the closing quote).
-fn string_end(b: &[u8], i: usize) -> Option<(usize, bool)> {
+/// End of the string whose opening quote is at `i` (index after the closing quote), found in
+/// the line's class masks `cl`: most strings are a few bytes long, and a `memchr2` per string
+/// cost more in set-up than the masks' lookup.
+fn string_end(b: &[u8], cl: &Classes, i: usize) -> Option<(usize, bool)> {
     let mut at = i + 1;
     let mut escaped = false;
     loop {
-        at += memchr::memchr2(b'"', b'\\', &b[at..])?;
+        at = cl.next_quote_or_escape(at)?;
         if b[at] == b'\\' {
             escaped = true;
             at += 2;
@@ -78,9 +82,9 @@ enum Expect {
     CommaOrClose,
 }
 
-/// Tokenizes a line holding one JSON object. `None` if it is not valid JSON, not an object, or
-/// nested deeper than [`MAX_DEPTH`].
-pub fn scan(b: &[u8], tokens: &mut Vec<Token>, stack: &mut Vec<(u8, usize)>) -> Option<Doc> {
+/// Tokenizes a line holding one JSON object; `cl` holds the line's byte classes. `None` if it is
+/// not valid JSON, not an object, or nested deeper than [`MAX_DEPTH`].
+pub fn scan(b: &[u8], cl: &Classes, tokens: &mut Vec<Token>, stack: &mut Vec<(u8, usize)>) -> Option<Doc> {
     tokens.clear();
     stack.clear();
     let mut i = skip_ws(b, 0);
@@ -128,7 +132,7 @@ pub fn scan(b: &[u8], tokens: &mut Vec<Token>, stack: &mut Vec<(u8, usize)>) -> 
                 if c != b'"' {
                     return None;
                 }
-                let (end, escaped) = string_end(b, i)?;
+                let (end, escaped) = string_end(b, cl, i)?;
                 tokens.push(Token { start: i + 1, end: end - 1, kind: Kind::Key, depth: stack.len(), escaped });
                 i = end;
                 expect = Expect::Colon;
@@ -137,7 +141,7 @@ pub fn scan(b: &[u8], tokens: &mut Vec<Token>, stack: &mut Vec<(u8, usize)>) -> 
                 let depth = stack.len();
                 let (kind, end, escaped) = match c {
                     b'"' => {
-                        let (end, escaped) = string_end(b, i)?;
+                        let (end, escaped) = string_end(b, cl, i)?;
                         tokens.push(Token { start: i + 1, end: end - 1, kind: Kind::Str, depth, escaped });
                         i = end;
                         expect = Expect::CommaOrClose;
@@ -279,7 +283,7 @@ mod tests {
 
     fn kinds(line: &str) -> Option<Vec<(Kind, &str, usize)>> {
         let (mut t, mut s) = (Vec::new(), Vec::new());
-        scan(line.as_bytes(), &mut t, &mut s)?;
+        scan(line.as_bytes(), &Classes::of(line.as_bytes()), &mut t, &mut s)?;
         Some(t.iter().map(|t| (t.kind, &line[t.start..t.end], t.depth)).collect())
     }
 
@@ -332,10 +336,10 @@ mod tests {
     fn event_time_prefers_at_timestamp() {
         let line = br#"{"ts":1732269600,"@timestamp":"2026-11-22T10:00:00Z","x":{"time":"1999-01-01T00:00:00Z"}}"#;
         let (mut t, mut s) = (Vec::new(), Vec::new());
-        scan(line, &mut t, &mut s).unwrap();
+        scan(line, &Classes::of(line), &mut t, &mut s).unwrap();
         assert_eq!(event_time(line, &t), crate::time::parse_rfc3339("2026-11-22T10:00:00Z"));
         let ms = br#"{"ts":1732269600123}"#;
-        scan(ms, &mut t, &mut s).unwrap();
+        scan(ms, &Classes::of(ms), &mut t, &mut s).unwrap();
         assert_eq!(event_time(ms, &t), Some(1_732_269_600));
     }
 }

@@ -126,6 +126,12 @@ impl Classes {
         Some(i * 64 + m.trailing_zeros() as usize)
     }
 
+    /// The first quote or backslash at or after `from`: where a quoted string (JSON's, or an
+    /// access log's field) ends or has an escape.
+    pub fn next_quote_or_escape(&self, from: usize) -> Option<usize> {
+        self.next_in(|cl, i| cl.mask(Class::Quote, i) | cl.mask(Class::Backslash, i), from)
+    }
+
     /// The positions whose bits `select(self, block)` sets, in order.
     pub fn positions<F: Fn(&Self, usize) -> u64>(&self, select: F) -> Positions<'_, F> {
         Positions { classes: self, select, next_block: 0, base: 0, mask: 0 }
