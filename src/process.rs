@@ -191,6 +191,11 @@ fn safe_prefix(body: &[u8]) -> &[u8] {
 /// True if the JSON key path `path` (key ranges in `b`, outermost first) is written `name`
 /// in dotted form (`user.email`).
 fn path_is(b: &[u8], path: &[(usize, usize)], name: &str) -> bool {
+    // Most keys end no field name: the last segment's bytes turn them away before any split.
+    let Some(&(s, e)) = path.last() else { return false };
+    if !name.as_bytes().ends_with(&b[s..e]) {
+        return false;
+    }
     let mut segments = name.split('.');
     path.iter().all(|&(s, e)| segments.next().is_some_and(|seg| seg.as_bytes() == &b[s..e]))
         && segments.next().is_none()
