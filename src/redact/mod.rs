@@ -448,10 +448,15 @@ impl Engine {
     /// truncation and address pseudonyms apply), else a plain value.
     pub fn field_span(&self, region: &[u8], start: usize, end: usize, rule: RuleId, positional: bool) -> Span {
         let value = &region[start..end];
+        // Only hex digits, dots and colons can make an address: most values (user names) are
+        // turned away by that before the standard parser runs (it cost 600 instructions a value).
+        let parse = |a: &str| {
+            a.bytes().all(|c| c.is_ascii_hexdigit() || c == b'.' || c == b':').then(|| a.parse::<IpAddr>().ok())?
+        };
         let ip = std::str::from_utf8(value).ok().and_then(|v| {
             let v = v.trim_start_matches('[');
             let v = v.split_once(']').map_or(v, |(a, _)| a);
-            v.parse::<IpAddr>().ok().or_else(|| v.rsplit_once(':').and_then(|(a, _)| a.parse().ok()))
+            parse(v).or_else(|| v.rsplit_once(':').and_then(|(a, _)| parse(a)))
         });
         let found = match ip {
             Some(addr) => Found::Ip(addr),
