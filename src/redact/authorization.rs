@@ -79,9 +79,10 @@ pub fn find(b: &[u8], start: usize, bounded: bool, rule: RuleId, out: &mut Vec<S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::redact::table::Finder;
 
     fn found(value: &str, bounded: bool) -> Vec<&str> {
-        crate::redact::table::found(|b, o| find(b, 0, bounded, 0, o), value)
+        (|b: &[u8], o: &mut Vec<Span>| find(b, 0, bounded, 0, o)).found(value)
     }
 
     #[test]

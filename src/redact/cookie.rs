@@ -75,9 +75,10 @@ pub fn find(b: &[u8], start: usize, bounded: bool, set: bool, rule: RuleId, out:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::redact::table::Finder;
 
     fn found(value: &str, bounded: bool, set: bool) -> Vec<&str> {
-        crate::redact::table::found(|b, o| find(b, 0, bounded, set, 0, o), value)
+        (|b: &[u8], o: &mut Vec<Span>| find(b, 0, bounded, set, 0, o)).found(value)
     }
 
     #[test]

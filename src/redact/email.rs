@@ -117,19 +117,11 @@ pub fn normalize(value: &[u8], out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn found(s: &str) -> Vec<&str> {
-        crate::redact::table::found(
-            |b, o| {
-                find(b, &Classes::of(b), 0, o);
-            },
-            s,
-        )
-    }
+    use crate::redact::table::Finder;
 
     #[test]
     fn positives() {
-        let cases: &[(&str, &[&str])] = &[
+        find.finds(&[
             ("to=a.b+tag@sub.example.co.uk ok", &["a.b+tag@sub.example.co.uk"]),
             ("From: <Jane.Doe@Example.ORG>", &["Jane.Doe@Example.ORG"]),
             ("\"jane@example.com\"", &["jane@example.com"]),
@@ -148,17 +140,21 @@ mod tests {
             // Not user information: mailto, a bare `user:` label.
             ("mailto:jane@example.com", &["jane@example.com"]),
             ("from:jane@example.com", &["jane@example.com"]),
-        ];
-        for (line, want) in cases {
-            assert_eq!(found(line), *want, "{line}");
-        }
+        ]);
     }
 
     #[test]
     fn look_alikes() {
-        for line in ["@example.com", "user@", "user@localhost", "a@1.2.3.4", "a @ b.com", "x@y.z", "100%40", "@@"] {
-            assert_eq!(found(line), Vec::<&str>::new(), "{line}");
-        }
+        find.finds_nothing(&[
+            "@example.com",
+            "user@",
+            "user@localhost",
+            "a@1.2.3.4",
+            "a @ b.com",
+            "x@y.z",
+            "100%40",
+            "@@",
+        ]);
     }
 
     #[test]

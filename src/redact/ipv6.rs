@@ -119,15 +119,7 @@ pub fn find(b: &[u8], cl: &Classes, rule: RuleId, out: &mut Vec<Span>) -> usize 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn found(s: &str) -> Vec<&str> {
-        crate::redact::table::found(
-            |b, o| {
-                find(b, &Classes::of(b), 0, o);
-            },
-            s,
-        )
-    }
+    use crate::redact::table::Finder;
 
     #[test]
     fn the_gate_passes_addresses_at_every_offset() {
@@ -135,7 +127,7 @@ mod tests {
             for pad in 0..140 {
                 let line = format!("{} {addr} at 10:00:00", "x".repeat(pad));
                 assert!(may_hold_address(&Classes::of(line.as_bytes())), "{line}");
-                assert_eq!(found(&line), [addr], "{line}");
+                assert_eq!(find.found(&line), [addr], "{line}");
             }
         }
         assert!(!may_hold_address(&Classes::of(
@@ -145,7 +137,7 @@ mod tests {
 
     #[test]
     fn positives() {
-        let cases: &[(&str, &[&str])] = &[
+        find.finds(&[
             ("2001:db8::1 - -", &["2001:db8::1"]),
             ("from 2001:DB8:0:0:8:800:200C:417A port", &["2001:DB8:0:0:8:800:200C:417A"]),
             ("[2001:db8::1]:443", &["2001:db8::1"]),
@@ -158,15 +150,12 @@ mod tests {
             ("ip:2001:db8::1", &["2001:db8::1"]),
             ("\"2001:db8::a:b\"", &["2001:db8::a:b"]),
             ("64:ff9b::192.0.2.33.", &["64:ff9b::192.0.2.33"]),
-        ];
-        for (line, want) in cases {
-            assert_eq!(found(line), *want, "{line}");
-        }
+        ]);
     }
 
     #[test]
     fn look_alikes() {
-        for line in [
+        find.finds_nothing(&[
             "12:30:45",
             "10/Oct/2026:13:55:36 +0000",
             "00:1a:2b:3c:4d:5e",
@@ -176,9 +165,7 @@ mod tests {
             "http://example.com:8080/",
             "::",
             "de:ad:be:ef",
-        ] {
-            assert_eq!(found(line), Vec::<&str>::new(), "{line}");
-        }
+        ]);
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub mod pattern;
 pub mod pem;
 pub mod phone;
 pub mod span;
+#[cfg(test)]
+pub(crate) mod table;
 pub mod userinfo;
 
 use crate::anonymize::rotation::KeySchedule;
@@ -776,19 +778,6 @@ fn mask(value: &[u8], keep_last: usize, out: &mut Vec<u8>) {
             out.push(c);
         }
         i += 1;
-    }
-}
-
-/// Helpers for the detectors' table-driven tests.
-#[cfg(test)]
-pub(crate) mod table {
-    use super::span::Span;
-
-    /// The substrings a finder reports on `line`, in order.
-    pub fn found(find: impl Fn(&[u8], &mut Vec<Span>), line: &str) -> Vec<&str> {
-        let mut spans = Vec::new();
-        find(line.as_bytes(), &mut spans);
-        spans.iter().map(|sp| &line[sp.start..sp.end]).collect()
     }
 }
 

@@ -99,15 +99,7 @@ pub fn find(b: &[u8], cl: &Classes, rule: RuleId, out: &mut Vec<Span>) -> usize 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn found(s: &str) -> Vec<&str> {
-        crate::redact::table::found(
-            |b, o| {
-                find(b, &Classes::of(b), 0, o);
-            },
-            s,
-        )
-    }
+    use crate::redact::table::Finder;
 
     const BODY: &str = "MIIEowIBAAKCAQEAvXyZfakeFAKEfakeFAKEfakeFAKEfakeFAKEfakeFAKE0123";
 
@@ -119,19 +111,16 @@ mod tests {
         let body = format!("\\n{BODY}\\n");
         let body_nl = format!("\n{BODY}\nabc=\n");
         let or_end = format!("{BODY} and more");
-        let cases: Vec<(&str, Vec<&str>)> = vec![
-            (&one_line, vec![&body]),
-            (&decoded, vec![&body_nl]),
-            (&open, vec![&or_end]),
-            ("-----BEGIN ENCRYPTED PRIVATE KEY-----", vec![]),
-            ("x -----BEGIN EC PRIVATE KEY-----abc", vec!["abc"]),
-            ("-----BEGIN PGP PRIVATE KEY BLOCK-----lQdGBF", vec!["lQdGBF"]),
-            (BODY, vec![BODY]),
-            ("  MIIEowIBAAKCAQEAvXyZfakeFAKEfakeFAKEfakeFAKEfakeFAKEfakeFAKE0123\t", vec![BODY]),
-        ];
-        for (line, want) in &cases {
-            assert_eq!(found(line), *want, "{line}");
-        }
+        find.finds(&[
+            (&one_line, &[&body]),
+            (&decoded, &[&body_nl]),
+            (&open, &[&or_end]),
+            ("-----BEGIN ENCRYPTED PRIVATE KEY-----", &[]),
+            ("x -----BEGIN EC PRIVATE KEY-----abc", &["abc"]),
+            ("-----BEGIN PGP PRIVATE KEY BLOCK-----lQdGBF", &["lQdGBF"]),
+            (BODY, &[BODY]),
+            ("  MIIEowIBAAKCAQEAvXyZfakeFAKEfakeFAKEfakeFAKEfakeFAKEfakeFAKE0123\t", &[BODY]),
+        ]);
     }
 
     #[test]
@@ -146,7 +135,7 @@ mod tests {
 
     #[test]
     fn look_alikes() {
-        for line in [
+        find.finds_nothing(&[
             "-----BEGIN CERTIFICATE-----MIIDdzCCAl+gAwIBAgIE-----END CERTIFICATE-----",
             "-----BEGIN PUBLIC KEY-----MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA",
             "-----BEGIN private key-----abc",
@@ -157,8 +146,6 @@ mod tests {
             "MIIEowIBAAKCAQEAvXyZ fakeFAKEfakeFAKEfakeFAKEfakeFAKEfakeFAKE0123",
             "MIIEowIBAAKCAQEAvXyZfakeFAKEfakeFAKE==",
             "2026-11-22T10:00:00Z a line of an ordinary log that is sixty-four",
-        ] {
-            assert_eq!(found(line), Vec::<&str>::new(), "{line}");
-        }
+        ]);
     }
 }

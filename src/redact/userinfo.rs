@@ -48,19 +48,11 @@ pub fn find(b: &[u8], cl: &Classes, rule: RuleId, out: &mut Vec<Span>) -> usize 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn found(s: &str) -> Vec<&str> {
-        crate::redact::table::found(
-            |b, o| {
-                find(b, &Classes::of(b), 0, o);
-            },
-            s,
-        )
-    }
+    use crate::redact::table::Finder;
 
     #[test]
     fn positives() {
-        let cases: &[(&str, &[&str])] = &[
+        find.finds(&[
             ("GET https://deploy:hunter2@git.example.com/repo.git", &["hunter2"]),
             ("redis://:pw@db.example.com:6379/0", &["pw"]),
             ("\"postgres://app:s3cr3t@10.0.0.5:5432/db\"", &["s3cr3t"]),
@@ -69,23 +61,18 @@ mod tests {
             ("https://u:pa$s@h.example.com https://v:two@h.example.com", &["pa$s", "two"]),
             ("amqp://guest:guest@localhost", &["guest"]),
             ("//jdoe:x@host", &["x"]),
-        ];
-        for (line, want) in cases {
-            assert_eq!(found(line), *want, "{line}");
-        }
+        ]);
     }
 
     #[test]
     fn look_alikes() {
-        for line in [
+        find.finds_nothing(&[
             "https://jdoe@git.example.com/ (no password)",
             "https://www.example.com:8443/path?mail=jane@example.com",
             "https://example.com/@user and https://example.com/a:b@c",
             "jane@example.com user:pass@host",
             "https://h.example.com/?next=x&u=a:b @ c",
             "https://:@host.example.com/",
-        ] {
-            assert_eq!(found(line), Vec::<&str>::new(), "{line}");
-        }
+        ]);
     }
 }

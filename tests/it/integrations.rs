@@ -928,6 +928,19 @@ fn start_syslog_ng(bin: &Path, d: &Path, conf: &str) -> Daemon {
     Daemon::spawn("syslog-ng", d, &mut cmd, "TERM")
 }
 
+/// `loganon serve` as the syslog-ng-network-serve recipe runs it, on a free loopback port and
+/// writing to `out`: where syslog-ng's network() destination sends, and what logrotate rotates.
+fn syslog_ng_network_serve(d: &Path, c: &Clock, out: &Path) -> Serve {
+    Serve::start(
+        d,
+        &recipe("syslog-ng-network-serve")
+            .loganon(c)
+            .with("127.0.0.1:5140", "127.0.0.1:0")
+            .with("/var/log/loganon/anon.log", out.to_str().unwrap())
+            .words(),
+    )
+}
+
 #[test]
 fn syslog_ng_program_destination_runs_loganon() {
     let Some(bin) = require("syslog-ng", "syslog-ng-core") else { return };
@@ -954,14 +967,7 @@ fn syslog_ng_network_destination_to_loganon_serve() {
     let dir = workdir();
     let d = dir.path();
     let out = d.join("anon.log");
-    let serve = Serve::start(
-        d,
-        &recipe("syslog-ng-network-serve")
-            .loganon(&c)
-            .with("127.0.0.1:5140", "127.0.0.1:0")
-            .with("/var/log/loganon/anon.log", out.to_str().unwrap())
-            .words(),
-    );
+    let serve = syslog_ng_network_serve(d, &c, &out);
     let input = app_log(d);
     let conf = recipe("syslog-ng-network")
         .with("/var/log/app/app.log", input.to_str().unwrap())
@@ -996,14 +1002,7 @@ fn logrotate_with_sighup_loses_and_doubles_no_line() {
     let dir = workdir();
     let d = dir.path();
     let out = d.join("anon.log");
-    let serve = Serve::start(
-        d,
-        &recipe("syslog-ng-network-serve")
-            .loganon(&c)
-            .with("127.0.0.1:5140", "127.0.0.1:0")
-            .with("/var/log/loganon/anon.log", out.to_str().unwrap())
-            .words(),
-    );
+    let serve = syslog_ng_network_serve(d, &c, &out);
     let pid_file = d.join("loganon.pid");
     std::fs::write(&pid_file, format!("{}\n", serve.daemon.child.id())).unwrap();
     let conf = d.join("logrotate.conf");
