@@ -3,15 +3,18 @@
 //! `time=` / `ts=` give the event time.
 
 use super::Field;
+use crate::redact::classes::{Class, Classes};
 
 fn is_key_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'@' | b'/')
 }
 
-/// Splits a logfmt line into fields (keys and value ranges, quotes excluded). Returns `false`
+/// Splits a logfmt line into fields (keys and value ranges, quotes excluded); `cl` holds the
+/// line's byte classes, where values' ends (spaces, quotes, escapes) are found. Returns `false`
 /// if the line does not start with `key=`: then it is not logfmt.
-pub fn fields(b: &[u8], out: &mut Vec<Field>) -> bool {
+pub fn fields(b: &[u8], cl: &Classes, out: &mut Vec<Field>) -> bool {
     out.clear();
+    let space_from = |i: usize| cl.next(Class::Space, i).unwrap_or(b.len());
     let mut i = 0;
     while i < b.len() {
         while i < b.len() && b[i] == b' ' {
@@ -26,9 +29,7 @@ pub fn fields(b: &[u8], out: &mut Vec<Field>) -> bool {
             if out.is_empty() {
                 return false;
             }
-            while i < b.len() && b[i] != b' ' {
-                i += 1;
-            }
+            i = space_from(i);
             continue;
         }
         let key = (key_start, i);
@@ -37,16 +38,17 @@ pub fn fields(b: &[u8], out: &mut Vec<Field>) -> bool {
         if b.get(i) == Some(&b'"') {
             start = i + 1;
             let mut j = start;
-            while j < b.len() && b[j] != b'"' {
-                j += if b[j] == b'\\' { 2 } else { 1 };
-            }
-            end = j.min(b.len());
-            i = (j + 1).min(b.len());
+            end = loop {
+                match cl.next_quote_or_escape(j) {
+                    Some(k) if b[k] == b'\\' => j = k + 2,
+                    Some(k) => break k,
+                    None => break b.len(),
+                }
+            };
+            i = (end + 1).min(b.len());
         } else {
             start = i;
-            while i < b.len() && b[i] != b' ' {
-                i += 1;
-            }
+            i = space_from(i);
             end = i;
         }
         out.push(Field::keyed(key, start, end));
@@ -74,7 +76,7 @@ mod tests {
     fn pairs_bare_and_quoted() {
         let line = br#"time=2026-11-22T10:00:00Z level=info user=jdoe msg="a \"b\" c" flag x=1"#;
         let mut v = Vec::new();
-        assert!(fields(line, &mut v));
+        assert!(fields(line, &Classes::of(line), &mut v));
         let got: Vec<_> = v
             .iter()
             .map(|f| (f.name(line).into_owned(), String::from_utf8_lossy(&line[f.start..f.end]).into_owned()))
@@ -88,7 +90,7 @@ mod tests {
     #[test]
     fn other_lines_are_not_logfmt() {
         let mut v = Vec::new();
-        assert!(!fields(b"Nov 22 10:00:00 host x=1", &mut v));
-        assert!(!fields(b"", &mut v));
+        assert!(!fields(b"Nov 22 10:00:00 host x=1", &Classes::of(b"Nov 22 10:00:00 host x=1"), &mut v));
+        assert!(!fields(b"", &Classes::of(b""), &mut v));
     }
 }

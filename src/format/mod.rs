@@ -121,7 +121,7 @@ pub fn detect_text(line: &[u8], classes: &Classes, fields: &mut Vec<Field>) -> F
         Format::Syslog
     } else if access::fields(line, classes, fields) {
         Format::Access
-    } else if logfmt::fields(line, fields) {
+    } else if logfmt::fields(line, classes, fields) {
         Format::Logfmt
     } else {
         fields.clear();
@@ -135,7 +135,7 @@ pub fn fields_as(format: Format, line: &[u8], classes: &Classes, fields: &mut Ve
     match format {
         Format::Syslog => syslog::fields(line, fields),
         Format::Access => access::fields(line, classes, fields),
-        Format::Logfmt => logfmt::fields(line, fields),
+        Format::Logfmt => logfmt::fields(line, classes, fields),
         Format::Json | Format::Text => false,
     }
 }
