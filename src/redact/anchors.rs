@@ -35,6 +35,12 @@
 use super::pattern::Anchor;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 
+/// Regions shorter than this are first checked for the literals' first two bytes, a byte pair at
+/// a time: the automaton's search costs a few hundred instructions to set up, which on a short
+/// region (a JSON value, a short line) is most of the scan, and most short regions hold no pair
+/// any literal starts with.
+const SHORT_REGION: usize = 64;
+
 /// Letters of a case-insensitive anchor spelled out in every case; the rest of it is dropped.
 const FOLDED_LETTERS: usize = 4;
 
@@ -78,6 +84,9 @@ pub struct Anchors {
     patterns: usize,
     /// The shortest literal: a shorter region holds none (most JSON values are a few bytes).
     shortest: usize,
+    /// Bit `256 a + b` set if some literal starts with bytes `a b` (every literal has two bytes
+    /// or more; else empty, and short regions are scanned as the others).
+    pairs: Vec<u64>,
 }
 
 impl Anchors {
@@ -125,12 +134,28 @@ impl Anchors {
             .expect("anchor automata of rule-file size always build");
         set.ac = Some(ac);
         set.shortest = kept.iter().map(|(l, _)| l.len()).min().unwrap_or(0);
+        if set.shortest >= 2 {
+            set.pairs = vec![0; 1024];
+            for (l, _) in &kept {
+                let bit = usize::from(l[0]) << 8 | usize::from(l[1]);
+                set.pairs[bit / 64] |= 1 << (bit % 64);
+            }
+        }
         for (_, owners) in &kept {
             set.starts.push(set.owners.len());
             set.owners.extend(owners);
         }
         set.starts.push(set.owners.len());
         set
+    }
+
+    /// False if no two adjacent bytes of `b` start a literal (true if there is no pair table).
+    fn may_hold_pair(&self, b: &[u8]) -> bool {
+        self.pairs.is_empty()
+            || b.windows(2).any(|w| {
+                let bit = usize::from(w[0]) << 8 | usize::from(w[1]);
+                self.pairs[bit / 64] >> (bit % 64) & 1 == 1
+            })
     }
 
     /// Sets `first[k]` to the first position of `b` where a match of pattern `k` can start:
@@ -142,7 +167,7 @@ impl Anchors {
             first[k] = 0;
         }
         let Some(ac) = &self.ac else { return };
-        if b.len() < self.shortest {
+        if b.len() < self.shortest || (b.len() < SHORT_REGION && !self.may_hold_pair(b)) {
             return;
         }
         let mut left = self.anchored;
@@ -201,6 +226,22 @@ mod tests {
         assert_eq!(first(&nested, "zabcd"), [Some(1), Some(1), Some(2)]);
         assert_eq!(first(&nested, "zabd"), [Some(1), Some(1), None], "a shorter anchor may fire for a longer one");
         assert_eq!(first(&a, "TOKEN=1 Token=2"), [None, None, None, Some(0), Some(0), None]);
+    }
+
+    #[test]
+    fn short_regions_are_gated_by_the_literals_first_pairs() {
+        let a = all(&[anchor(&["AKIA", "ASIA"], false), anchor(&["eyJ"], false), None]);
+        assert!(!a.pairs.is_empty());
+        for pad in [0, 1, 30, SHORT_REGION - 5, SHORT_REGION - 4, SHORT_REGION] {
+            let x = "x".repeat(pad);
+            assert_eq!(first(&a, &format!("{x}AKIA")), [Some(pad), None, Some(0)], "pad {pad}");
+            assert_eq!(first(&a, &format!("{x}eyJ")), [None, Some(pad), Some(0)], "pad {pad}");
+            assert_eq!(first(&a, &format!("{x}AKeyAS")), [None, None, Some(0)], "pad {pad}");
+            assert_eq!(first(&a, &x), [None, None, Some(0)], "pad {pad}");
+        }
+        // A one-byte literal has no pair: short regions go to the automaton.
+        assert!(all(&[anchor(&["@"], false)]).pairs.is_empty());
+        assert_eq!(first(&all(&[anchor(&["@"], false)]), "a@b"), [Some(1)]);
     }
 
     #[test]
