@@ -98,6 +98,15 @@ pub struct Keys {
     /// word whose last byte ends no key (a clock time's digit, `https`), and the rest are
     /// compared with a handful of keys rather than all of them.
     by_last: Vec<Vec<u32>>,
+    /// Bit `256 a + b` set if some key ends in the bytes `a b` (lower-cased): most words that
+    /// end in a key's last byte do not end in its last two (`msg` and `sig`, `method` and
+    /// `password`). Empty if some key is shorter than two bytes; then `by_last` alone decides.
+    last_pairs: Vec<u64>,
+}
+
+/// The bit of a key's last two bytes `pair` in `Keys::last_pairs`, case folded.
+fn pair_bit(pair: &[u8]) -> usize {
+    usize::from(pair[0].to_ascii_lowercase()) << 8 | usize::from(pair[1].to_ascii_lowercase())
 }
 
 fn is_key_byte(c: u8) -> bool {
@@ -181,7 +190,28 @@ impl Keys {
             }
             set.keys.push(Key { name, suffix, rule: *rule, value: *value });
         }
+        if set.keys.iter().all(|k| k.name.len() >= 2) {
+            set.last_pairs = vec![0; 1024];
+            for k in &set.keys {
+                let bit = pair_bit(&k.name[k.name.len() - 2..]);
+                set.last_pairs[bit / 64] |= 1 << (bit % 64);
+            }
+        }
         set
+    }
+
+    /// False if the word that ends where `text` ends cannot be a key or end in one: no key ends
+    /// in its last byte, or in its last two. Only `text`'s last two bytes are read, so they may
+    /// lie before the word's start: a word of one byte is a key of none of two bytes or more.
+    fn may_end_key(&self, text: &[u8]) -> bool {
+        match (self.last_pairs.is_empty(), text) {
+            (true, [.., last]) => !self.ending_in(*last).is_empty(),
+            (false, [.., a, b]) => {
+                let bit = pair_bit(&[*a, *b]);
+                self.last_pairs[bit / 64] >> (bit % 64) & 1 == 1
+            }
+            _ => false,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -190,6 +220,9 @@ impl Keys {
 
     /// The first key (in rule order) that `word` is, among the rules `admit` accepts.
     pub fn lookup(&self, word: &[u8], admit: impl Fn(RuleId) -> bool) -> Option<(RuleId, Value)> {
+        if !self.may_end_key(word) {
+            return None;
+        }
         let &last = word.last()?;
         self.ending_in(last)
             .iter()
@@ -218,7 +251,7 @@ impl Keys {
         for sep in cl.positions(|cl, i| cl.mask(Class::Equals, i) | cl.mask(Class::Colon, i)) {
             // JSON writes the key in quotes: `"key":`.
             let key_end = if sep > 0 && b[sep - 1] == b'"' && b[sep] == b':' { sep - 1 } else { sep };
-            if key_end == 0 || self.ending_in(b[key_end - 1]).is_empty() {
+            if !self.may_end_key(&b[..key_end]) {
                 continue;
             }
             let key_start = b[..key_end].iter().rposition(|&c| !is_key_byte(c)).map_or(0, |i| i + 1);
@@ -319,6 +352,27 @@ mod tests {
         assert_eq!(k.lookup(b"tokens", |_| true), None);
         assert_eq!(k.lookup(b"oken", |_| true), None);
         assert_eq!(k.lookup(b"", |_| true), None);
+    }
+
+    #[test]
+    fn words_are_turned_away_by_the_keys_last_two_bytes() {
+        let k = Keys::new(&[(0, "sig".into(), Value::Plain), (1, "*password".into(), Value::Plain)]);
+        assert!(!k.last_pairs.is_empty());
+        for (word, may) in
+            [("msg", false), ("SIG", true), ("method", false), ("dbPassWord", true), ("xrd", true), ("d", false)]
+        {
+            assert_eq!(k.may_end_key(word.as_bytes()), may, "{word}");
+        }
+        assert_eq!(k.lookup(b"Sig", |_| true), Some((0, Value::Plain)));
+        assert_eq!(k.lookup(b"msg", |_| true), None);
+        assert_eq!(k.lookup(b"xrd", |_| true), None, "the pair only lets the word be compared");
+        // With a key of one byte, its last byte alone decides.
+        let one = Keys::new(&[(0, "x".into(), Value::Plain)]);
+        assert!(one.last_pairs.is_empty());
+        assert_eq!(one.lookup(b"X", |_| true), Some((0, Value::Plain)));
+        let mut v = Vec::new();
+        one.find(b"a x=1", &Classes::of(b"a x=1"), &mut v);
+        assert_eq!(v.len(), 1);
     }
 
     #[test]
