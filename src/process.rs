@@ -193,7 +193,8 @@ fn safe_prefix(body: &[u8]) -> &[u8] {
 fn path_is(b: &[u8], path: &[(usize, usize)], name: &str) -> bool {
     // Most keys end no field name: the last segment's bytes turn them away before any split.
     let Some(&(s, e)) = path.last() else { return false };
-    if !name.as_bytes().ends_with(&b[s..e]) {
+    let (name_bytes, key) = (name.as_bytes(), &b[s..e]);
+    if key.last().is_some_and(|k| Some(k) != name_bytes.last()) || !name_bytes.ends_with(key) {
         return false;
     }
     let mut segments = name.split('.');
