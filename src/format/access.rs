@@ -19,15 +19,7 @@ fn token_end(b: &[u8], cl: &Classes, at: usize) -> usize {
 
 /// Where the quoted field whose opening quote is at `at` ends (after its closing quote).
 fn quoted_end(b: &[u8], cl: &Classes, at: usize) -> Option<usize> {
-    let mut i = at + 1;
-    loop {
-        i = cl.next_quote_or_escape(i)?;
-        if b[i] == b'\\' {
-            i += 2;
-        } else {
-            return Some(i + 1);
-        }
-    }
+    cl.closing_quote(b, at + 1).map(|(close, _)| close + 1)
 }
 
 /// Splits an access-log line into fields (value ranges without quotes or brackets); `cl` holds

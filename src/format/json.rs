@@ -52,24 +52,11 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// End of the string whose opening quote is at `i` (index after the closing quote), found in
-/// the line's class masks `cl`: most strings are a few bytes long, and a `memchr2` per string
-/// cost more in set-up than the masks' lookup.
+/// End of the string whose opening quote is at `i` (index after the closing quote), and whether
+/// it has escapes, found in the line's class masks `cl`: most strings are a few bytes long, and a
+/// `memchr2` per string cost more in set-up than the masks' lookup.
 fn string_end(b: &[u8], cl: &Classes, i: usize) -> Option<(usize, bool)> {
-    let mut at = i + 1;
-    let mut escaped = false;
-    loop {
-        at = cl.next_quote_or_escape(at)?;
-        if b[at] == b'\\' {
-            escaped = true;
-            at += 2;
-            if at > b.len() {
-                return None;
-            }
-        } else {
-            return Some((at + 1, escaped));
-        }
-    }
+    cl.closing_quote(b, i + 1).map(|(close, escaped)| (close + 1, escaped))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

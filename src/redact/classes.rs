@@ -126,10 +126,21 @@ impl Classes {
         Some(i * 64 + m.trailing_zeros() as usize)
     }
 
-    /// The first quote or backslash at or after `from`: where a quoted string (JSON's, or an
-    /// access log's field) ends or has an escape.
-    pub fn next_quote_or_escape(&self, from: usize) -> Option<usize> {
-        self.next_in(|cl, i| cl.mask(Class::Quote, i) | cl.mask(Class::Backslash, i), from)
+    /// The closing quote of a quoted string (JSON's, a logfmt value, an access log's field)
+    /// whose contents start at `from`: the first quote at or after `from` that no backslash
+    /// escapes (a backslash escapes the byte after it). Also whether the contents hold a
+    /// backslash. `None` if the string is not closed. `b` is the classified region.
+    pub fn closing_quote(&self, b: &[u8], from: usize) -> Option<(usize, bool)> {
+        let mut at = from;
+        let mut escaped = false;
+        loop {
+            at = self.next_in(|cl, i| cl.mask(Class::Quote, i) | cl.mask(Class::Backslash, i), at)?;
+            if b[at] == b'"' {
+                return Some((at, escaped));
+            }
+            escaped = true;
+            at += 2;
+        }
     }
 
     /// The positions whose bits `select(self, block)` sets, in order.
@@ -328,6 +339,18 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn closing_quotes_skip_escaped_bytes() {
+        let close = |s: &str, from| Classes::of(s.as_bytes()).closing_quote(s.as_bytes(), from);
+        assert_eq!(close(r#""abc" x"#, 1), Some((4, false)));
+        assert_eq!(close(r#""a\"b" x"#, 1), Some((5, true)));
+        assert_eq!(close(r#""a\\" x"#, 1), Some((4, true)), "an escaped backslash does not escape the quote");
+        assert_eq!(close(r#""abc"#, 1), None, "not closed");
+        assert_eq!(close(r#""ab\"#, 1), None, "a backslash at the end escapes nothing there");
+        let long = format!("\"{}\\\"{}\"", "x".repeat(61), "y".repeat(70));
+        assert_eq!(close(&long, 1), Some((long.len() - 1, true)), "across blocks");
     }
 
     #[test]
