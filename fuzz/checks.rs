@@ -176,7 +176,7 @@ pub fn formats(data: &[u8]) {
     let _ = format::clf::event_time(data);
 
     let (mut tokens, mut stack) = (Vec::new(), Vec::new());
-    let doc = json::scan(data, &loganon::redact::classes::Classes::of(data), &mut tokens, &mut stack);
+    let doc = json::scan(data, &classes, &mut tokens, &mut stack);
     let mut prev_end = 0;
     for t in &tokens {
         assert!(t.start <= t.end && t.end <= data.len(), "token {t:?} out of bounds (len {})", data.len());
