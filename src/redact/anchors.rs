@@ -32,6 +32,7 @@
 //! - A pattern's prefixes are a set of alternatives, so one pattern may own several literals, and
 //!   one literal several patterns (two rules anchored on `token=`).
 
+use super::pairs::BytePairs;
 use super::pattern::Anchor;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 
@@ -84,9 +85,9 @@ pub struct Anchors {
     patterns: usize,
     /// The shortest literal: a shorter region holds none (most JSON values are a few bytes).
     shortest: usize,
-    /// Bit `256 a + b` set if some literal starts with bytes `a b` (every literal has two bytes
-    /// or more; else empty, and short regions are scanned as the others).
-    pairs: Vec<u64>,
+    /// The first two bytes of every literal, if every literal has two bytes or more (else short
+    /// regions are scanned as the others).
+    pairs: Option<BytePairs>,
 }
 
 impl Anchors {
@@ -135,11 +136,7 @@ impl Anchors {
         set.ac = Some(ac);
         set.shortest = kept.iter().map(|(l, _)| l.len()).min().unwrap_or(0);
         if set.shortest >= 2 {
-            set.pairs = vec![0; 1024];
-            for (l, _) in &kept {
-                let bit = usize::from(l[0]) << 8 | usize::from(l[1]);
-                set.pairs[bit / 64] |= 1 << (bit % 64);
-            }
+            set.pairs = Some(BytePairs::new(kept.iter().map(|(l, _)| (l[0], l[1]))));
         }
         for (_, owners) in &kept {
             set.starts.push(set.owners.len());
@@ -151,11 +148,7 @@ impl Anchors {
 
     /// False if no two adjacent bytes of `b` start a literal (true if there is no pair table).
     fn may_hold_pair(&self, b: &[u8]) -> bool {
-        self.pairs.is_empty()
-            || b.windows(2).any(|w| {
-                let bit = usize::from(w[0]) << 8 | usize::from(w[1]);
-                self.pairs[bit / 64] >> (bit % 64) & 1 == 1
-            })
+        self.pairs.as_ref().is_none_or(|p| b.windows(2).any(|w| p.contains(w[0], w[1])))
     }
 
     /// Sets `first[k]` to the first position of `b` where a match of pattern `k` can start:
@@ -231,7 +224,7 @@ mod tests {
     #[test]
     fn short_regions_are_gated_by_the_literals_first_pairs() {
         let a = all(&[anchor(&["AKIA", "ASIA"], false), anchor(&["eyJ"], false), None]);
-        assert!(!a.pairs.is_empty());
+        assert!(a.pairs.is_some());
         for pad in [0, 1, 30, SHORT_REGION - 5, SHORT_REGION - 4, SHORT_REGION] {
             let x = "x".repeat(pad);
             assert_eq!(first(&a, &format!("{x}AKIA")), [Some(pad), None, Some(0)], "pad {pad}");
@@ -240,7 +233,7 @@ mod tests {
             assert_eq!(first(&a, &x), [None, None, Some(0)], "pad {pad}");
         }
         // A one-byte literal has no pair: short regions go to the automaton.
-        assert!(all(&[anchor(&["@"], false)]).pairs.is_empty());
+        assert!(all(&[anchor(&["@"], false)]).pairs.is_none());
         assert_eq!(first(&all(&[anchor(&["@"], false)]), "a@b"), [Some(1)]);
     }
 

@@ -19,6 +19,7 @@
 //! JSON structure, hands their values over whole.
 
 use super::classes::{Class, Classes};
+use super::pairs::BytePairs;
 use super::span::{Found, RuleId, Span};
 use super::{authorization, cookie};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -98,15 +99,10 @@ pub struct Keys {
     /// word whose last byte ends no key (a clock time's digit, `https`), and the rest are
     /// compared with a handful of keys rather than all of them.
     by_last: Vec<Vec<u32>>,
-    /// Bit `256 a + b` set if some key ends in the bytes `a b` (lower-cased): most words that
-    /// end in a key's last byte do not end in its last two (`msg` and `sig`, `method` and
-    /// `password`). Empty if some key is shorter than two bytes; then `by_last` alone decides.
-    last_pairs: Vec<u64>,
-}
-
-/// The bit of a key's last two bytes `pair` in `Keys::last_pairs`, case folded.
-fn pair_bit(pair: &[u8]) -> usize {
-    usize::from(pair[0].to_ascii_lowercase()) << 8 | usize::from(pair[1].to_ascii_lowercase())
+    /// The last two bytes of every key (lower-cased): most words that end in a key's last byte
+    /// do not end in its last two (`msg` and `sig`, `method` and `password`). `None` if some key
+    /// is shorter than two bytes; then `by_last` alone decides.
+    last_pairs: Option<BytePairs>,
 }
 
 fn is_key_byte(c: u8) -> bool {
@@ -191,11 +187,8 @@ impl Keys {
             set.keys.push(Key { name, suffix, rule: *rule, value: *value });
         }
         if set.keys.iter().all(|k| k.name.len() >= 2) {
-            set.last_pairs = vec![0; 1024];
-            for k in &set.keys {
-                let bit = pair_bit(&k.name[k.name.len() - 2..]);
-                set.last_pairs[bit / 64] |= 1 << (bit % 64);
-            }
+            set.last_pairs =
+                Some(BytePairs::new(set.keys.iter().map(|k| (k.name[k.name.len() - 2], k.name[k.name.len() - 1]))));
         }
         set
     }
@@ -204,12 +197,9 @@ impl Keys {
     /// in its last byte, or in its last two. Only `text`'s last two bytes are read, so they may
     /// lie before the word's start: a word of one byte is a key of none of two bytes or more.
     fn may_end_key(&self, text: &[u8]) -> bool {
-        match (self.last_pairs.is_empty(), text) {
-            (true, [.., last]) => !self.ending_in(*last).is_empty(),
-            (false, [.., a, b]) => {
-                let bit = pair_bit(&[*a, *b]);
-                self.last_pairs[bit / 64] >> (bit % 64) & 1 == 1
-            }
+        match (&self.last_pairs, text) {
+            (None, [.., last]) => !self.ending_in(*last).is_empty(),
+            (Some(pairs), [.., a, b]) => pairs.contains(a.to_ascii_lowercase(), b.to_ascii_lowercase()),
             _ => false,
         }
     }
@@ -357,7 +347,7 @@ mod tests {
     #[test]
     fn words_are_turned_away_by_the_keys_last_two_bytes() {
         let k = Keys::new(&[(0, "sig".into(), Value::Plain), (1, "*password".into(), Value::Plain)]);
-        assert!(!k.last_pairs.is_empty());
+        assert!(k.last_pairs.is_some());
         for (word, may) in
             [("msg", false), ("SIG", true), ("method", false), ("dbPassWord", true), ("xrd", true), ("d", false)]
         {
@@ -368,7 +358,7 @@ mod tests {
         assert_eq!(k.lookup(b"xrd", |_| true), None, "the pair only lets the word be compared");
         // With a key of one byte, its last byte alone decides.
         let one = Keys::new(&[(0, "x".into(), Value::Plain)]);
-        assert!(one.last_pairs.is_empty());
+        assert!(one.last_pairs.is_none());
         assert_eq!(one.lookup(b"X", |_| true), Some((0, Value::Plain)));
         let mut v = Vec::new();
         one.find(b"a x=1", &Classes::of(b"a x=1"), &mut v);

@@ -20,6 +20,7 @@ pub mod iban;
 pub mod ipv4;
 pub mod ipv6;
 pub mod keywords;
+pub mod pairs;
 pub mod pattern;
 pub mod pem;
 pub mod phone;
