@@ -226,6 +226,13 @@ impl Scratch {
         &self.classes
     }
 
+    /// Drops classes made ahead by [`Scratch::classify`] that no find has used: a caller whose
+    /// region goes unscanned (an object without members) calls this before the buffer it
+    /// classified can be reused.
+    pub fn forget_classes(&mut self) {
+        self.classified = None;
+    }
+
     /// Sets the event time of the line about to be rendered: under key rotation it picks the
     /// period whose key the line's pseudonyms use.
     pub fn set_time(&mut self, time: i64) {
