@@ -166,27 +166,29 @@ impl Pattern {
     }
 
     /// Pushes every match from byte `from` on (look-behind such as `\b` still sees the byte
-    /// before). Matches are found without capture groups; only a match of a pattern with a
-    /// `value` group is searched again, from its start, to resolve the group into `locs`.
+    /// before). A pattern with a `value` group is searched with its capture slots (`locs`) from
+    /// the start: the regex engine finds the match with its DFA first and resolves the groups
+    /// only within it, so a separate search for the match would pay for the DFA twice.
     pub fn find_from(&self, b: &[u8], from: usize, rule: RuleId, locs: &mut CaptureLocations, out: &mut Vec<Span>) {
         let mut at = from;
         while at <= b.len() {
-            let Some(m) = self.regex.find_at(b, at) else { break };
-            at = if m.is_empty() { m.end() + 1 } else { m.end() };
-            if m.is_empty() {
-                continue;
-            }
-            let value = match self.value_group {
-                None => Some((m.start(), m.end())),
-                Some(g) => self.regex.captures_read_at(locs, b, m.start()).and_then(|_| locs.get(g)),
+            let (m, value) = match self.value_group {
+                None => match self.regex.find_at(b, at) {
+                    Some(m) => (m.range(), Some(m.range())),
+                    None => break,
+                },
+                Some(g) => match self.regex.captures_read_at(locs, b, at) {
+                    Some(m) => (m.range(), locs.get(g).map(|(s, e)| s..e)),
+                    None => break,
+                },
             };
-            if let Some((start, end)) = value.filter(|(s, e)| e > s) {
-                out.push(Span::new(start, end, rule, Found::Other));
+            at = if m.is_empty() { m.end + 1 } else { m.end };
+            if let Some(v) = value.filter(|v| !v.is_empty()) {
+                out.push(Span::new(v.start, v.end, rule, Found::Other));
             }
         }
     }
 
-    /// Pushes every match in `b`.
     pub fn find(&self, b: &[u8], rule: RuleId, out: &mut Vec<Span>) {
         self.find_from(b, 0, rule, &mut self.capture_locations(), out);
     }
