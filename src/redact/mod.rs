@@ -27,6 +27,7 @@ pub mod phone;
 pub mod span;
 #[cfg(test)]
 pub(crate) mod table;
+pub mod tail;
 pub mod userinfo;
 
 use crate::anonymize::rotation::KeySchedule;

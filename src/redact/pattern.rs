@@ -3,13 +3,14 @@
 //! Bytes regexes (`regex::bytes`) so that invalid UTF-8 neither stops a match nor needs decoding.
 //! If the pattern has a capture group named `value`, only that group is redacted
 //! (`session=(?P<value>[0-9a-f]+)` keeps `session=`); otherwise the whole match is. Captures are
-//! resolved only for patterns that have that group, and only on a match, because capture
-//! resolution costs about a third of the throughput of a plain search. Where a pattern is run at
+//! resolved only for patterns that have that group, and only where the group cannot be read off
+//! the end of the match ([`ValueTail`]), because capture resolution costs more than the search. Where a pattern is run at
 //! all is the engine's business: [`literal_anchor`] gives the prefixes every match starts with,
 //! which the engine looks for in one automaton for all patterns (see `anchors`), and
 //! [`Pattern::find_from`] starts at the first of them.
 
 use super::span::{Found, RuleId, Span};
+use super::tail::ValueTail;
 use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
 
 /// Largest compiled program accepted, so a pattern cannot blow up memory per worker.
@@ -18,8 +19,18 @@ const SIZE_LIMIT: usize = 8 << 20;
 #[derive(Clone, Debug)]
 pub struct Pattern {
     regex: Regex,
-    value_group: Option<usize>,
+    value: Value,
     source: String,
+}
+
+/// What of a match is redacted.
+#[derive(Clone, Debug)]
+enum Value {
+    Whole,
+    /// The `value` group, read off the end of the match.
+    Tail(ValueTail),
+    /// The `value` group, by its index, resolved by a capture search.
+    Group(usize),
 }
 
 /// True if no input can match the pattern (it needs an empty class such as `[^\x00-\xFF]`).
@@ -146,8 +157,11 @@ impl Pattern {
             .dfa_size_limit(SIZE_LIMIT)
             .build()
             .map_err(|e| e.to_string())?;
-        let value_group = regex.capture_names().position(|n| n == Some("value"));
-        Ok(Self { regex, value_group, source: source.to_owned() })
+        let value = match regex.capture_names().position(|n| n == Some("value")) {
+            None => Value::Whole,
+            Some(group) => ValueTail::of(source).map_or(Value::Group(group), Value::Tail),
+        };
+        Ok(Self { regex, value, source: source.to_owned() })
     }
 
     /// The pattern as written in the rule file.
@@ -166,21 +180,23 @@ impl Pattern {
     }
 
     /// Pushes every match from byte `from` on (look-behind such as `\b` still sees the byte
-    /// before). A pattern with a `value` group is searched with its capture slots (`locs`) from
-    /// the start: the regex engine finds the match with its DFA first and resolves the groups
-    /// only within it, so a separate search for the match would pay for the DFA twice.
+    /// before). A pattern whose `value` group needs a capture search is searched with its capture
+    /// slots (`locs`) from the start: the regex engine finds the match with its DFA first and
+    /// resolves the groups only within it, so a separate search for the match would pay for the
+    /// DFA twice.
     pub fn find_from(&self, b: &[u8], from: usize, rule: RuleId, locs: &mut CaptureLocations, out: &mut Vec<Span>) {
         let mut at = from;
         while at <= b.len() {
-            let (m, value) = match self.value_group {
-                None => match self.regex.find_at(b, at) {
-                    Some(m) => (m.range(), Some(m.range())),
-                    None => break,
-                },
-                Some(g) => match self.regex.captures_read_at(locs, b, at) {
-                    Some(m) => (m.range(), locs.get(g).map(|(s, e)| s..e)),
-                    None => break,
-                },
+            let (m, value) = if let Value::Group(g) = self.value {
+                let Some(m) = self.regex.captures_read_at(locs, b, at) else { break };
+                (m.range(), locs.get(g).map(|(s, e)| s..e))
+            } else {
+                let Some(m) = self.regex.find_at(b, at) else { break };
+                let start = match &self.value {
+                    Value::Tail(tail) => tail.start(b, m.range()),
+                    _ => m.start(),
+                };
+                (m.range(), Some(start..m.end()))
             };
             at = if m.is_empty() { m.end + 1 } else { m.end };
             if let Some(v) = value.filter(|v| !v.is_empty()) {
