@@ -115,7 +115,7 @@ fn may_hold_card(cl: &Classes) -> bool {
 /// Pushes a span for every card number in `b`, whose byte classes `cl` holds. `groups` is scratch
 /// space. Returns how many chains of 13 or more digits held no card (Luhn or issuer check failed).
 pub fn find(b: &[u8], cl: &Classes, rule: RuleId, out: &mut Vec<Span>, groups: &mut Vec<(usize, usize)>) -> usize {
-    if !may_hold_card(cl) {
+    if !cl.has(Class::Digit) || !may_hold_card(cl) {
         return 0;
     }
     let mut rejected = 0;

@@ -22,6 +22,9 @@ fn in_authority(c: u8) -> bool {
 /// authorities had user information without a password.
 /// `cl` holds the byte classes of `b`.
 pub fn find(b: &[u8], cl: &Classes, rule: RuleId, out: &mut Vec<Span>) -> usize {
+    if !cl.has(Class::At) {
+        return 0;
+    }
     let mut rejected = 0;
     let mut after = 0;
     for at in cl.of_class(Class::At) {
