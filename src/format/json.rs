@@ -247,6 +247,9 @@ pub fn event_time(b: &[u8], tokens: &[Token]) -> Option<i64> {
         };
         if let Some(s) = secs {
             best = Some((rank, s));
+            if rank == 0 {
+                break; // nothing later is preferred
+            }
         }
     }
     best.map(|(_, s)| s)
