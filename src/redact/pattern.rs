@@ -4,10 +4,10 @@
 //! If the pattern has a capture group named `value`, only that group is redacted
 //! (`session=(?P<value>[0-9a-f]+)` keeps `session=`); otherwise the whole match is. Captures are
 //! resolved only for patterns that have that group, and only where the group cannot be read off
-//! the end of the match ([`ValueTail`]), because capture resolution costs more than the search. Where a pattern is run at
-//! all is the engine's business: [`literal_anchor`] gives the prefixes every match starts with,
-//! which the engine looks for in one automaton for all patterns (see `anchors`), and
-//! [`Pattern::find_from`] starts at the first of them.
+//! the end of the match ([`ValueTail`]), because capture resolution costs more than the search.
+//! Where a pattern is run at all is the engine's business: [`literal_anchor`] gives the prefixes
+//! every match starts with, which the engine looks for in one automaton for all patterns (see
+//! `anchors`), and [`Pattern::find_from`] starts at the first of them.
 
 use super::span::{Found, RuleId, Span};
 use super::tail::ValueTail;
@@ -205,6 +205,7 @@ impl Pattern {
         }
     }
 
+    /// Pushes every match in `b`.
     pub fn find(&self, b: &[u8], rule: RuleId, out: &mut Vec<Span>) {
         self.find_from(b, 0, rule, &mut self.capture_locations(), out);
     }

@@ -130,6 +130,8 @@ mod tests {
         for source in TAILED {
             assert!(ValueTail::of(source).is_some(), "{source}");
         }
+        let defaults = include_str!("../../rules/default.toml");
+        assert!(defaults.contains(TAILED[0]), "the sshd pattern tested here is the shipped one");
     }
 
     fn text() -> impl Strategy<Value = Vec<u8>> {
