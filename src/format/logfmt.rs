@@ -14,6 +14,9 @@ fn is_key_byte(c: u8) -> bool {
 /// if the line does not start with `key=`: then it is not logfmt.
 pub fn fields(b: &[u8], cl: &Classes, out: &mut Vec<Field>) -> bool {
     out.clear();
+    if !cl.has(Class::Equals) {
+        return false; // no pair without `=`
+    }
     let space_from = |i: usize| cl.next(Class::Space, i).unwrap_or(b.len());
     let mut i = 0;
     while i < b.len() {
