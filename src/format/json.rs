@@ -207,22 +207,30 @@ pub fn unescape(raw: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// Writes bytes as JSON string contents: quotes, backslashes and control bytes escaped.
+/// Writes bytes as JSON string contents: quotes, backslashes and control bytes escaped. Runs of
+/// bytes that need no escape are copied whole.
 pub fn escape(s: &[u8], out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    for &c in s {
-        match c {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
+    let mut plain = 0;
+    for (i, &c) in s.iter().enumerate() {
+        let unicode;
+        let escaped: &[u8] = match c {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
             0..=0x1f | 0x7f => {
-                out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]])
+                unicode = [b'\\', b'u', b'0', b'0', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]];
+                &unicode
             }
-            _ => out.push(c),
-        }
+            _ => continue,
+        };
+        out.extend_from_slice(&s[plain..i]);
+        out.extend_from_slice(escaped);
+        plain = i + 1;
     }
+    out.extend_from_slice(&s[plain..]);
 }
 
 /// The event time of a JSON line: its top-level `@timestamp`, `timestamp`, `time` or `ts`
@@ -320,6 +328,9 @@ mod tests {
         let mut again = Vec::new();
         unescape(&back, &mut again);
         assert_eq!(again, out);
+        back.clear();
+        escape(b"a\x01\x7f\"b\\\t", &mut back);
+        assert_eq!(back, br#"a\u0001\u007f\"b\\\t"#);
     }
 
     #[test]
