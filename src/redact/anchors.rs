@@ -6,7 +6,7 @@
 //! one search set-up per regex rule: with the secret formats in the default rules (`AKIA`,
 //! `ghp_`, `xoxb-`, `sk_live_`, `eyJ`, `://`, ...) that is a dozen passes over every line, and
 //! JSON lines, scanned string by string, pay the set-up per string. Those formats are found by
-//! their fixed prefixes (`pattern::literal_anchor`), and the prefixes are all it takes to know
+//! their fixed prefixes (`Pattern::anchor`), and the prefixes are all it takes to know
 //! that a region holds none of them. Here every pattern's prefixes go into one Aho-Corasick
 //! automaton; one pass over a region yields, per pattern, the first place a match could start,
 //! and only those patterns run, from there (`Pattern::find_from`). Nearly every region of a log

@@ -347,7 +347,7 @@ impl Engine {
             matches!(d, Detector::PrivateKey) && scope[usize::from(*id)] & Format::Json.bit() != 0
         });
         let anchor_of: Vec<_> =
-            patterns.iter().map(|(_, p): &(RuleId, pattern::Pattern)| pattern::literal_anchor(p.source())).collect();
+            patterns.iter().map(|(_, p): &(RuleId, pattern::Pattern)| p.anchor().cloned()).collect();
         Ok(Self {
             anchors: anchors_per_format(&anchor_of, &patterns, &scope),
             id: ENGINES.fetch_add(1, Ordering::Relaxed),

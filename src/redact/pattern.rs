@@ -5,13 +5,14 @@
 //! (`session=(?P<value>[0-9a-f]+)` keeps `session=`); otherwise the whole match is. Captures are
 //! resolved only for patterns that have that group, and only where the group cannot be read off
 //! the end of the match ([`ValueTail`]), because capture resolution costs more than the search.
-//! Where a pattern is run at all is the engine's business: [`literal_anchor`] gives the prefixes
+//! Where a pattern is run at all is the engine's business: [`Pattern::anchor`] gives the prefixes
 //! every match starts with, which the engine looks for in one automaton for all patterns (see
 //! `anchors`), and [`Pattern::find_from`] starts at the first of them.
 
 use super::span::{Found, RuleId, Span};
 use super::tail::ValueTail;
 use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
+use regex_syntax::hir::Hir;
 
 /// Largest compiled program accepted, so a pattern cannot blow up memory per worker.
 const SIZE_LIMIT: usize = 8 << 20;
@@ -20,6 +21,7 @@ const SIZE_LIMIT: usize = 8 << 20;
 pub struct Pattern {
     regex: Regex,
     value: Value,
+    anchor: Option<Anchor>,
     source: String,
 }
 
@@ -31,6 +33,12 @@ enum Value {
     Tail(ValueTail),
     /// The `value` group, by its index, resolved by a capture search.
     Group(usize),
+}
+
+/// The syntax tree of `source`, parsed as [`Pattern::new`] compiles it (bytes, Unicode off): what
+/// its anchor, its value tail and the never-matches check are read from.
+pub(super) fn syntax(source: &str) -> Option<Hir> {
+    regex_syntax::ParserBuilder::new().unicode(false).utf8(false).build().parse(source).ok()
 }
 
 /// True if no input can match the pattern (it needs an empty class such as `[^\x00-\xFF]`).
@@ -48,12 +56,7 @@ pub fn never_matches(source: &str) -> bool {
             HirKind::Alternation(v) => v.iter().any(can_match),
         }
     }
-    regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(source)
-        .is_ok_and(|hir| !can_match(&hir))
+    syntax(source).is_some_and(|hir| !can_match(&hir))
 }
 
 /// The literal prefixes every match of a pattern starts with: what the engine's anchor automaton
@@ -133,12 +136,11 @@ fn prefixes(hir: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
 /// `None` means no anchor (the pattern runs on every region: slow unless it is anchored at the
 /// start). A pattern whose prefixes only come in every case (`(?i)token=` is 64 spellings) gets
 /// them lower-cased and marked case-insensitive.
-pub fn literal_anchor(source: &str) -> Option<Anchor> {
-    let hir = regex_syntax::ParserBuilder::new().unicode(false).utf8(false).build().parse(source).ok()?;
-    if let Some(literals) = prefixes(&hir) {
+fn literal_anchor(hir: &Hir) -> Option<Anchor> {
+    if let Some(literals) = prefixes(hir) {
         return Some(Anchor { literals, case_insensitive: false });
     }
-    let (folded, changed) = fold_case(&hir);
+    let (folded, changed) = fold_case(hir);
     let mut literals = prefixes(&folded).filter(|_| changed)?;
     for l in &mut literals {
         l.make_ascii_lowercase();
@@ -157,11 +159,19 @@ impl Pattern {
             .dfa_size_limit(SIZE_LIMIT)
             .build()
             .map_err(|e| e.to_string())?;
+        let hir = syntax(source);
         let value = match regex.capture_names().position(|n| n == Some("value")) {
             None => Value::Whole,
-            Some(group) => ValueTail::of(source).map_or(Value::Group(group), Value::Tail),
+            Some(group) => hir.as_ref().and_then(ValueTail::of).map_or(Value::Group(group), Value::Tail),
         };
-        Ok(Self { regex, value, source: source.to_owned() })
+        let anchor = hir.as_ref().and_then(literal_anchor);
+        Ok(Self { regex, value, anchor, source: source.to_owned() })
+    }
+
+    /// The literal prefixes every match starts with, if the pattern has a usable set (found once,
+    /// from the same parse as the value tail).
+    pub fn anchor(&self) -> Option<&Anchor> {
+        self.anchor.as_ref()
     }
 
     /// The pattern as written in the rule file.
@@ -214,6 +224,10 @@ impl Pattern {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn literal_anchor(source: &str) -> Option<Anchor> {
+        super::literal_anchor(&syntax(source)?)
+    }
 
     #[test]
     fn whole_match_or_value_group() {

@@ -18,9 +18,9 @@ use std::ops::Range;
 pub struct ValueTail([u64; 4]);
 
 impl ValueTail {
-    /// The tail of `source` if its `value` group can be read off the end of a match.
-    pub fn of(source: &str) -> Option<Self> {
-        let hir = regex_syntax::ParserBuilder::new().unicode(false).utf8(false).build().parse(source).ok()?;
+    /// The tail of a pattern (its syntax tree `hir`) if its `value` group can be read off the end
+    /// of a match.
+    pub fn of(hir: &Hir) -> Option<Self> {
         let HirKind::Concat(items) = hir.kind() else { return None };
         let [.., before, last] = items.as_slice() else { return None };
         let HirKind::Capture(group) = last.kind() else { return None };
@@ -95,8 +95,13 @@ fn last_bytes(h: &Hir) -> Option<[u64; 4]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::redact::pattern::syntax;
     use proptest::prelude::*;
     use regex::bytes::RegexBuilder;
+
+    fn tail(source: &str) -> Option<ValueTail> {
+        ValueTail::of(&syntax(source)?)
+    }
 
     /// The default rules' sshd user pattern, and shapes around it.
     const TAILED: &[&str] = &[
@@ -125,10 +130,10 @@ mod tests {
             r"(?P<value>\w+)",
             r"u=(?P<value>\w+)|v",
         ] {
-            assert!(ValueTail::of(source).is_none(), "{source}");
+            assert!(tail(source).is_none(), "{source}");
         }
         for source in TAILED {
-            assert!(ValueTail::of(source).is_some(), "{source}");
+            assert!(tail(source).is_some(), "{source}");
         }
         let defaults = include_str!("../../rules/default.toml");
         assert!(defaults.contains(TAILED[0]), "the sshd pattern tested here is the shipped one");
@@ -171,12 +176,12 @@ mod tests {
         fn the_tail_is_the_captured_group(text in text()) {
             for source in TAILED {
                 let regex = RegexBuilder::new(source).unicode(false).build().unwrap();
-                let tail = ValueTail::of(source).unwrap();
+                let value_tail = tail(source).unwrap();
                 let mut locs = regex.capture_locations();
                 let mut at = 0;
                 while let Some(m) = regex.captures_read_at(&mut locs, &text, at) {
                     let group = locs.get(regex.capture_names().position(|n| n == Some("value")).unwrap());
-                    prop_assert_eq!(Some((tail.start(&text, m.range()), m.end())), group, "{}", source);
+                    prop_assert_eq!(Some((value_tail.start(&text, m.range()), m.end())), group, "{}", source);
                     at = m.end().max(at + 1);
                 }
             }

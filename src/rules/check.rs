@@ -11,7 +11,7 @@
 use super::{LoadedRule, Origin, Ruleset};
 use crate::anonymize::preserving::IpFormat;
 use crate::format::{Format, access};
-use crate::redact::pattern::{literal_anchor, never_matches};
+use crate::redact::pattern::never_matches;
 use crate::redact::{Action, Detector};
 use crate::retention::format_duration;
 use std::fmt::Write;
@@ -52,7 +52,7 @@ fn anchor(d: &Detector) -> String {
             "byte-class masks: '=' ':' then key lookup (authorization, proxy-authorization), credentials after the scheme".into()
         }
         Detector::Cookie => "byte-class masks: '=' ':' then key lookup (cookie, set-cookie), each cookie's value".into(),
-        Detector::Pattern(p) => match literal_anchor(p.source()) {
+        Detector::Pattern(p) => match p.anchor() {
             Some(a) => {
                 let case = if a.case_insensitive { ", any case" } else { "" };
                 if a.literals.len() <= 4 {
@@ -183,7 +183,7 @@ pub fn warnings(set: &Ruleset) -> Vec<Warning> {
         if let Detector::Pattern(p) = &r.rule.detector {
             if never_matches(p.source()) {
                 out.push(warn(format!("rule '{}': pattern can never match anything", r.rule.name)));
-            } else if literal_anchor(p.source()).is_none() {
+            } else if p.anchor().is_none() {
                 out.push(warn(format!(
                     "rule '{}': pattern has no literal anchor, so it runs at every byte of every line (slow); start it with a literal if you can",
                     r.rule.name
