@@ -186,12 +186,17 @@ impl PseudonymCache {
         (h >> (64 - SETS.trailing_zeros())) as usize
     }
 
+    /// The slot of `set` that holds `addr`, if any.
+    fn way(set: &[Option<(IpAddr, IpPseudonym)>; WAYS], addr: IpAddr) -> Option<usize> {
+        set.iter().position(|s| s.is_some_and(|(cached, _)| cached == addr))
+    }
+
     /// The pseudonym of `addr`, from the cache or freshly computed with `keys`.
     pub fn ip(&mut self, keys: &PeriodKeys, addr: IpAddr) -> IpPseudonym {
         let addr = canonical(addr);
         let set = &mut self.sets[Self::set_of(addr)];
         // A hit moves its slot to the front; a miss drops the least recently used slot.
-        let (way, p) = match set.iter().position(|s| s.is_some_and(|(cached, _)| cached == addr)) {
+        let (way, p) = match Self::way(set, addr) {
             Some(way) => (way, set[way].expect("matched above").1),
             None => (WAYS - 1, keys.ip(addr)),
         };
@@ -206,7 +211,7 @@ impl PseudonymCache {
 
     #[cfg(test)]
     fn holds(&self, addr: IpAddr) -> bool {
-        self.sets[Self::set_of(addr)].iter().any(|s| s.is_some_and(|(cached, _)| cached == addr))
+        Self::way(&self.sets[Self::set_of(addr)], addr).is_some()
     }
 }
 
