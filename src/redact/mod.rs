@@ -227,9 +227,9 @@ impl Scratch {
         &self.classes
     }
 
-    /// Drops classes made ahead by [`Scratch::classify`] that no find has used: a caller whose
-    /// region goes unscanned (an object without members) calls this before the buffer it
-    /// classified can be reused.
+    /// Drops classes made ahead by [`Scratch::classify`] that no find has used (a region that
+    /// went unscanned, such as a JSON object without members), so that they cannot serve a later
+    /// region at the same address in a reused buffer. `Processor::line` calls it for every line.
     pub fn forget_classes(&mut self) {
         self.classified = None;
     }
