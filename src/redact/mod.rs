@@ -272,7 +272,10 @@ pub struct Engine {
     keys: keywords::Keys,
     /// True if some key rule applies to JSON lines (their members are looked up by key name).
     json_keys: bool,
-    fields: Vec<(RuleId, Vec<String>)>,
+    /// The field rules and their field names, in priority order, per format (by `Format as
+    /// usize`): each list holds only the rules that apply to its format, so a field's lookup,
+    /// made for every field of every line, tries no rule that cannot apply.
+    fields: Vec<Vec<(RuleId, Vec<String>)>>,
     /// Format bits each rule applies to, by rule index.
     scope: Vec<u8>,
     /// True if some literal or key rule is limited to some formats (their finds are filtered).
@@ -351,7 +354,6 @@ impl Engine {
         Ok(Self {
             anchors: anchors_per_format(&anchor_of, &patterns, &scope),
             id: ENGINES.fetch_add(1, Ordering::Relaxed),
-            scope,
             scoped_shared,
             literals: keywords::Literals::new(&exact, &folded),
             keys: keywords::Keys::new(&keys),
@@ -361,7 +363,11 @@ impl Engine {
             category_names,
             builtin,
             patterns,
-            fields,
+            fields: Format::ALL
+                .iter()
+                .map(|f| fields.iter().filter(|(id, _)| scope[usize::from(*id)] & f.bit() != 0).cloned().collect())
+                .collect(),
+            scope,
             allow,
             keyed,
             json_body_lines,
@@ -400,7 +406,7 @@ impl Engine {
 
     /// True if some rule targets named fields in lines of `format`.
     pub fn has_field_rules(&self, format: Format) -> bool {
-        self.fields.iter().any(|(id, _)| self.in_scope(*id, format))
+        !self.fields[format as usize].is_empty()
     }
 
     fn in_scope(&self, rule: RuleId, format: Format) -> bool {
@@ -409,10 +415,7 @@ impl Engine {
 
     /// The first rule (in priority order) that targets a field, by name, in `format`.
     pub fn field_rule(&self, format: Format, is_named: impl Fn(&str) -> bool) -> Option<RuleId> {
-        self.fields
-            .iter()
-            .find(|(id, names)| self.in_scope(*id, format) && names.iter().any(|n| is_named(n)))
-            .map(|(id, _)| *id)
+        self.fields[format as usize].iter().find(|(_, names)| names.iter().any(|n| is_named(n))).map(|(id, _)| *id)
     }
 
     /// The key rule (keys, authorization or cookie) that claims a JSON member named `key`, and how
