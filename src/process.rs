@@ -366,7 +366,7 @@ impl Processor {
             if value.is_empty() || value == b"-" {
                 continue;
             }
-            let Some(rule) = self.engine.field_rule(format, |n| f.is(body, n)) else { continue };
+            let Some(rule) = self.engine.rule_of_field(format, f, body) else { continue };
             let mut span = self.engine.field_span(body, f.start, f.end, rule, positional);
             if *self.engine.action(rule) == Action::Drop && format == Format::Logfmt {
                 // Drop the whole pair, its closing quote and the space before it.

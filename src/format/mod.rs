@@ -99,6 +99,17 @@ impl Field {
         }
     }
 
+    /// The length of the field's name, where it is known without writing the name out (`None`
+    /// for `extraN`: [`Field::is`] reads the number, so `extra01` names it as well).
+    #[inline]
+    pub fn name_len(&self) -> Option<usize> {
+        match self.name {
+            FieldName::Static(s) => Some(s.len()),
+            FieldName::Extra(_) => None,
+            FieldName::Key(s, e) => Some(e - s),
+        }
+    }
+
     /// For keyed fields, where the whole `key=value` pair starts (for removing it).
     pub fn pair_start(&self) -> usize {
         match self.name {

@@ -32,7 +32,7 @@ pub mod userinfo;
 
 use crate::anonymize::rotation::KeySchedule;
 use crate::anonymize::{self, IpPseudonym, WorkerKeys};
-use crate::format::Format;
+use crate::format::{Field, Format};
 use classes::Classes;
 use ipnet::IpNet;
 use regex::bytes::CaptureLocations;
@@ -127,6 +127,30 @@ impl Rule {
 /// One anchor automaton per format (by `Format as usize`), over the patterns that apply to it.
 /// Formats whose patterns are the same share one automaton (a clone shares the compiled
 /// automaton), which keeps start-up short when no rule is limited to some formats.
+/// The field rules that apply to one format.
+#[derive(Clone, Debug)]
+struct FieldRules {
+    /// The rules and the field names each targets, in priority order.
+    rules: Vec<(RuleId, Vec<String>)>,
+    /// The lengths of those names, as [`length_bit`]s. A line's lookups are made for every field
+    /// it has, and few fields are named by any rule: the name's length turns most of them away
+    /// before any name is compared.
+    lengths: u64,
+}
+
+impl FieldRules {
+    fn new(all: &[(RuleId, Vec<String>)], applies: impl Fn(RuleId) -> bool) -> Self {
+        let rules: Vec<_> = all.iter().filter(|(id, _)| applies(*id)).cloned().collect();
+        let lengths = rules.iter().flat_map(|(_, names)| names).fold(0, |l, n| l | length_bit(n.len()));
+        Self { rules, lengths }
+    }
+}
+
+/// A name length's bit in a set of lengths: bit `n`, or bit 63 for 63 bytes and more.
+fn length_bit(n: usize) -> u64 {
+    1 << n.min(63)
+}
+
 fn anchors_per_format(
     anchor_of: &[Option<pattern::Anchor>],
     patterns: &[(RuleId, pattern::Pattern)],
@@ -272,10 +296,8 @@ pub struct Engine {
     keys: keywords::Keys,
     /// True if some key rule applies to JSON lines (their members are looked up by key name).
     json_keys: bool,
-    /// The field rules and their field names, in priority order, per format (by `Format as
-    /// usize`): each list holds only the rules that apply to its format, so a field's lookup,
-    /// made for every field of every line, tries no rule that cannot apply.
-    fields: Vec<Vec<(RuleId, Vec<String>)>>,
+    /// The field rules of each format (by `Format as usize`).
+    fields: Vec<FieldRules>,
     /// Format bits each rule applies to, by rule index.
     scope: Vec<u8>,
     /// True if some literal or key rule is limited to some formats (their finds are filtered).
@@ -365,7 +387,7 @@ impl Engine {
             patterns,
             fields: Format::ALL
                 .iter()
-                .map(|f| fields.iter().filter(|(id, _)| scope[usize::from(*id)] & f.bit() != 0).cloned().collect())
+                .map(|f| FieldRules::new(&fields, |id| scope[usize::from(id)] & f.bit() != 0))
                 .collect(),
             scope,
             allow,
@@ -406,7 +428,7 @@ impl Engine {
 
     /// True if some rule targets named fields in lines of `format`.
     pub fn has_field_rules(&self, format: Format) -> bool {
-        !self.fields[format as usize].is_empty()
+        !self.fields[format as usize].rules.is_empty()
     }
 
     fn in_scope(&self, rule: RuleId, format: Format) -> bool {
@@ -415,7 +437,18 @@ impl Engine {
 
     /// The first rule (in priority order) that targets a field, by name, in `format`.
     pub fn field_rule(&self, format: Format, is_named: impl Fn(&str) -> bool) -> Option<RuleId> {
-        self.fields[format as usize].iter().find(|(_, names)| names.iter().any(|n| is_named(n))).map(|(id, _)| *id)
+        let rules = &self.fields[format as usize].rules;
+        rules.iter().find(|(_, names)| names.iter().any(|n| is_named(n))).map(|(id, _)| *id)
+    }
+
+    /// The first rule (in priority order) that targets `field` of a line `line` in `format`.
+    #[inline]
+    pub fn rule_of_field(&self, format: Format, field: &Field, line: &[u8]) -> Option<RuleId> {
+        let rules = &self.fields[format as usize];
+        if field.name_len().is_some_and(|n| rules.lengths & length_bit(n) == 0) {
+            return None;
+        }
+        self.field_rule(format, |n| field.is(line, n))
     }
 
     /// The key rule (keys, authorization or cookie) that claims a JSON member named `key`, and how
@@ -948,6 +981,52 @@ mod tests {
         seeds.clear();
         e.member_seeds(2, keywords::Value::Plain, br#"["a","b"]"#, false, &mut seeds);
         assert_eq!((seeds[0].start, seeds[0].end), (0, 9));
+    }
+
+    #[test]
+    fn field_rules_are_found_by_name_within_their_formats() {
+        let field = |name: &str, names: &[&str], formats: Vec<Format>| {
+            let mut r = rule(name, Detector::Field(names.iter().map(|n| n.to_string()).collect()), Action::Redact);
+            r.formats = formats;
+            r
+        };
+        let long = "n".repeat(70);
+        let e = Engine::new(
+            vec![
+                field("user", &["remote_user", "user"], vec![Format::Access, Format::Logfmt]),
+                field("xff", &["extra1"], vec![Format::Access]),
+                field("long", &[&long, "u"], vec![Format::Logfmt]),
+                field("any", &["user", "referer"], vec![]),
+            ],
+            vec![],
+            None,
+        )
+        .unwrap();
+        let access = br#"192.0.2.1 - alice [22/Nov/2026:12:00:00 +0000] "GET / HTTP/1.1" 200 5 "r" "ua" "xff""#;
+        let mut fields = Vec::new();
+        assert!(crate::format::access::fields(access, &Classes::of(access), &mut fields));
+        let named: Vec<_> =
+            fields.iter().map(|f| (f.name(access), e.rule_of_field(Format::Access, f, access))).collect();
+        let want = [("remote_user", Some(0)), ("referer", Some(3)), ("extra1", Some(1))];
+        for (name, rule) in &named {
+            let expected = want.iter().find(|(n, _)| n == name).and_then(|(_, r)| *r);
+            assert_eq!(*rule, expected, "access field {name}");
+        }
+        let logfmt = format!("user=a u=b {long}=c remote_user=d nn=e");
+        let logfmt = logfmt.as_bytes();
+        assert!(crate::format::logfmt::fields(logfmt, &Classes::of(logfmt), &mut fields));
+        let rules: Vec<_> = fields.iter().map(|f| e.rule_of_field(Format::Logfmt, f, logfmt)).collect();
+        assert_eq!(
+            rules,
+            [Some(0), Some(2), Some(2), Some(0), None],
+            "names of every length, the longest past the length set's last bit"
+        );
+        assert_eq!(e.rule_of_field(Format::Syslog, &fields[0], logfmt), Some(3), "only the unscoped rule applies");
+        assert_eq!(
+            e.field_rule(Format::Json, |n| n == "remote_user"),
+            None,
+            "the access and logfmt rule is not JSON's"
+        );
     }
 
     #[test]
