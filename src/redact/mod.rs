@@ -285,7 +285,9 @@ pub struct Engine {
     /// Category bit carried by each rule's output, by rule index.
     carries: Vec<u64>,
     category_names: Vec<String>,
-    builtin: Vec<(RuleId, Detector)>,
+    /// The built-in detectors' rules, in priority order, per format (by `Format as usize`): a
+    /// region's find walks only those that apply to its format.
+    builtin: Vec<Vec<(RuleId, Detector)>>,
     patterns: Vec<(RuleId, pattern::Pattern)>,
     /// The literal anchors of `patterns`, in one automaton per format (by `Format as usize`),
     /// each over the patterns that apply to that format.
@@ -383,7 +385,10 @@ impl Engine {
             rules,
             carries,
             category_names,
-            builtin,
+            builtin: Format::ALL
+                .iter()
+                .map(|f| builtin.iter().filter(|(id, _)| scope[usize::from(*id)] & f.bit() != 0).cloned().collect())
+                .collect(),
             patterns,
             fields: Format::ALL
                 .iter()
@@ -556,10 +561,7 @@ impl Engine {
         if scratch.rejected.len() < self.rules.len() {
             scratch.rejected.resize(self.rules.len(), 0);
         }
-        for (id, d) in &self.builtin {
-            if !self.in_scope(*id, format) {
-                continue;
-            }
+        for (id, d) in &self.builtin[format as usize] {
             let rejected = match d {
                 Detector::Ipv4 => ipv4::find(region, cl, *id, spans),
                 Detector::Ipv6 => ipv6::find(region, cl, *id, spans),
