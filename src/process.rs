@@ -71,7 +71,10 @@ pub struct LineScratch {
     stack: Vec<(u8, usize)>,
     fields: Vec<Field>,
     seeds: Vec<Span>,
+    /// The key path of the current JSON member: each key's range in `path_text`, which holds the
+    /// keys decoded (`"us\u0065r"` is the key `user`, and field rules name it so).
     path: Vec<(usize, usize)>,
+    path_text: Vec<u8>,
     decoded: Vec<u8>,
     rendered: Vec<u8>,
     /// The spans the prescan of the current JSON line found (sorted, disjoint), and whether its
@@ -188,8 +191,8 @@ fn safe_prefix(body: &[u8]) -> &[u8] {
     }
 }
 
-/// True if the JSON key path `path` (key ranges in `b`, outermost first) is written `name`
-/// in dotted form (`user.email`).
+/// True if the JSON key path `path` (ranges in `b` of the decoded keys, outermost first) is
+/// written `name` in dotted form (`user.email`).
 fn path_is(b: &[u8], path: &[(usize, usize)], name: &str) -> bool {
     // Most keys end no field name: the last segment's bytes turn them away before any split.
     let Some(&(s, e)) = path.last() else { return false };
@@ -394,7 +397,8 @@ impl Processor {
                 continue;
             }
             let Some(key_start) = memchr::memrchr(b'"', &body[..key_end - 1]).map(|i| i + 1) else { continue };
-            let Ok(key) = std::str::from_utf8(&body[key_start..key_end - 1]) else { continue };
+            let raw = &body[key_start..key_end - 1];
+            let Ok(key) = std::str::from_utf8(decode(raw, raw.contains(&b'\\'), &mut s.decoded)) else { continue };
             let Some(rule) = self.engine.field_rule(Format::Json, |n| n.rsplit('.').next() == Some(key)) else {
                 continue;
             };
@@ -492,6 +496,7 @@ impl Processor {
         let mut at = 0;
         let mut skip_until = 0;
         s.path.clear();
+        s.path_text.clear();
         for i in 0..s.tokens.len() {
             let t = s.tokens[i];
             if t.start < skip_until {
@@ -500,11 +505,19 @@ impl Processor {
             let mut field = None;
             let mut member = None;
             if t.kind == json::Kind::Key {
-                s.path.truncate(t.depth - 1);
-                s.path.push((t.start, t.end));
                 if field_rules {
-                    let path = &s.path;
-                    field = self.engine.field_rule(Format::Json, |n| path_is(body, path, n));
+                    s.path.truncate(t.depth - 1);
+                    let start = s.path.last().map_or(0, |&(_, end)| end);
+                    s.path_text.truncate(start);
+                    let raw = &body[t.start..t.end];
+                    if t.escaped {
+                        json::unescape(raw, &mut s.path_text);
+                    } else {
+                        s.path_text.extend_from_slice(raw);
+                    }
+                    s.path.push((start, s.path_text.len()));
+                    let (path, text) = (&s.path, &s.path_text);
+                    field = self.engine.field_rule_sized(Format::Json, text.len() - start, |n| path_is(text, path, n));
                 }
                 // Key rules claim members by key name at any depth: strings, numbers and arrays.
                 let v = s.tokens[i + 1];

@@ -132,8 +132,9 @@ impl Rule {
 struct FieldRules {
     /// The rules and the field names each targets, in priority order.
     rules: Vec<(RuleId, Vec<String>)>,
-    /// The lengths of those names, as [`length_bit`]s. A line's lookups are made for every field
-    /// it has, and few fields are named by any rule: the name's length turns most of them away
+    /// The lengths of those names and of their last dotted segments (a JSON member's key is
+    /// matched against the last segment), as [`length_bit`]s. A line's lookups are made for every
+    /// field or member it has, and few are named by any rule: the length turns most of them away
     /// before any name is compared.
     lengths: u64,
 }
@@ -141,7 +142,10 @@ struct FieldRules {
 impl FieldRules {
     fn new(all: &[(RuleId, Vec<String>)], applies: impl Fn(RuleId) -> bool) -> Self {
         let rules: Vec<_> = all.iter().filter(|(id, _)| applies(*id)).cloned().collect();
-        let lengths = rules.iter().flat_map(|(_, names)| names).fold(0, |l, n| l | length_bit(n.len()));
+        let lengths = rules.iter().flat_map(|(_, names)| names).fold(0, |l, n| {
+            let last = n.rsplit('.').next().unwrap_or(n);
+            l | length_bit(n.len()) | length_bit(last.len())
+        });
         Self { rules, lengths }
     }
 }
@@ -449,11 +453,21 @@ impl Engine {
     /// The first rule (in priority order) that targets `field` of a line `line` in `format`.
     #[inline]
     pub fn rule_of_field(&self, format: Format, field: &Field, line: &[u8]) -> Option<RuleId> {
-        let rules = &self.fields[format as usize];
-        if field.name_len().is_some_and(|n| rules.lengths & length_bit(n) == 0) {
+        if field.name_len().is_some_and(|n| self.fields[format as usize].lengths & length_bit(n) == 0) {
             return None;
         }
         self.field_rule(format, |n| field.is(line, n))
+    }
+
+    /// [`Engine::field_rule`] for a field whose name, or (for a JSON member's key path) whose last
+    /// dotted segment, is `len` bytes long: most lengths are no rule's, and those fields are
+    /// turned away without a name compared.
+    #[inline]
+    pub fn field_rule_sized(&self, format: Format, len: usize, is_named: impl Fn(&str) -> bool) -> Option<RuleId> {
+        if self.fields[format as usize].lengths & length_bit(len) == 0 {
+            return None;
+        }
+        self.field_rule(format, is_named)
     }
 
     /// The key rule (keys, authorization or cookie) that claims a JSON member named `key`, and how
@@ -999,6 +1013,7 @@ mod tests {
                 field("xff", &["extra1"], vec![Format::Access]),
                 field("long", &[&long, "u"], vec![Format::Logfmt]),
                 field("any", &["user", "referer"], vec![]),
+                field("email", &["user.email"], vec![Format::Json]),
             ],
             vec![],
             None,

@@ -144,6 +144,32 @@ fn shared_logs_keep_their_fields_and_lose_their_user_names() {
 // ---------------------------------------------------------------------------------------------
 // JSON round trips
 
+/// A key written with escapes is the same key to every JSON reader downstream, so a field rule
+/// that names it must apply: `"sessi\u006fn"` is `session`.
+#[test]
+fn json_field_rules_apply_to_keys_written_with_escapes() {
+    let rules = data("formats/fields.toml");
+    let rules = rules.to_str().unwrap();
+    let input = concat!(
+        r#"{"sessi\u006fn":"k7Qx9","msg":"a"}"#,
+        "\n",
+        r#"{"user":{"n\u0061me":"Quill","id":3},"msg":"b"}"#,
+        "\n",
+        r#"{"us\u0065r":{"name":"Quill"},"msg":"c"}"#,
+        "\n",
+        r#"{"sessi\u006fn":"k7Qx9","msg":"d""#,
+        "\n",
+    );
+    let out = ok(&["--now", NOW, "--rules", rules], input);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4, "{out}");
+    assert!(!out.contains("k7Qx9") && !out.contains("Quill"), "{out}");
+    assert!(lines[0].starts_with(r#"{"msg":"a""#), "the member is dropped whole: {}", lines[0]);
+    assert!(lines[1].contains(r#""n\u0061me":"[NAME]""#), "a nested key's escaped segment: {}", lines[1]);
+    assert!(lines[2].contains(r#"{"name":"[NAME]"}"#), "an escaped parent key: {}", lines[2]);
+    assert!(lines[3].contains(r#""msg":"d""#), "a line that did not parse keeps its other members: {}", lines[3]);
+}
+
 #[test]
 fn json_lines_round_trip_with_non_personal_values_unchanged() {
     let mut input = String::new();
