@@ -124,9 +124,6 @@ impl Rule {
     }
 }
 
-/// One anchor automaton per format (by `Format as usize`), over the patterns that apply to it.
-/// Formats whose patterns are the same share one automaton (a clone shares the compiled
-/// automaton), which keeps start-up short when no rule is limited to some formats.
 /// The field rules that apply to one format.
 #[derive(Clone, Debug)]
 struct FieldRules {
@@ -140,8 +137,7 @@ struct FieldRules {
 }
 
 impl FieldRules {
-    fn new(all: &[(RuleId, Vec<String>)], applies: impl Fn(RuleId) -> bool) -> Self {
-        let rules: Vec<_> = all.iter().filter(|(id, _)| applies(*id)).cloned().collect();
+    fn new(rules: Vec<(RuleId, Vec<String>)>) -> Self {
         let lengths = rules.iter().flat_map(|(_, names)| names).fold(0, |l, n| {
             let last = n.rsplit('.').next().unwrap_or(n);
             l | length_bit(n.len()) | length_bit(last.len())
@@ -150,11 +146,21 @@ impl FieldRules {
     }
 }
 
+/// `items` (each with its rule) split by format, by `Format as usize`: each list holds, in their
+/// order, the items whose rule applies to that format.
+fn per_format<T: Clone>(items: &[(RuleId, T)], scope: &[u8]) -> Vec<Vec<(RuleId, T)>> {
+    let applies = |id: RuleId, f: Format| scope[usize::from(id)] & f.bit() != 0;
+    Format::ALL.iter().map(|&f| items.iter().filter(|(id, _)| applies(*id, f)).cloned().collect()).collect()
+}
+
 /// A name length's bit in a set of lengths: bit `n`, or bit 63 for 63 bytes and more.
 fn length_bit(n: usize) -> u64 {
     1 << n.min(63)
 }
 
+/// One anchor automaton per format (by `Format as usize`), over the patterns that apply to it.
+/// Formats whose patterns are the same share one automaton (a clone shares the compiled
+/// automaton), which keeps start-up short when no rule is limited to some formats.
 fn anchors_per_format(
     anchor_of: &[Option<pattern::Anchor>],
     patterns: &[(RuleId, pattern::Pattern)],
@@ -389,15 +395,9 @@ impl Engine {
             rules,
             carries,
             category_names,
-            builtin: Format::ALL
-                .iter()
-                .map(|f| builtin.iter().filter(|(id, _)| scope[usize::from(*id)] & f.bit() != 0).cloned().collect())
-                .collect(),
+            builtin: per_format(&builtin, &scope),
             patterns,
-            fields: Format::ALL
-                .iter()
-                .map(|f| FieldRules::new(&fields, |id| scope[usize::from(id)] & f.bit() != 0))
-                .collect(),
+            fields: per_format(&fields, &scope).into_iter().map(FieldRules::new).collect(),
             scope,
             allow,
             keyed,
