@@ -1044,6 +1044,10 @@ mod tests {
             None,
             "the access and logfmt rule is not JSON's"
         );
+        let email = |n: &str| n == "user.email";
+        assert_eq!(e.field_rule_sized(Format::Json, "email".len(), email), Some(4), "a key: the last segment's length");
+        assert_eq!(e.field_rule_sized(Format::Json, "user.email".len(), email), Some(4), "a whole name's length");
+        assert_eq!(e.field_rule_sized(Format::Json, 6, |_| true), None, "no JSON name or last segment is 6 bytes long");
     }
 
     #[test]
