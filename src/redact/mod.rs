@@ -144,6 +144,12 @@ impl FieldRules {
         });
         Self { rules, lengths }
     }
+
+    /// False if no name (nor last dotted segment) is `len` bytes long.
+    #[inline]
+    fn may_name(&self, len: usize) -> bool {
+        self.lengths & length_bit(len) != 0
+    }
 }
 
 /// `items` (each with its rule) split by format, by `Format as usize`: each list holds, in their
@@ -453,7 +459,7 @@ impl Engine {
     /// The first rule (in priority order) that targets `field` of a line `line` in `format`.
     #[inline]
     pub fn rule_of_field(&self, format: Format, field: &Field, line: &[u8]) -> Option<RuleId> {
-        if field.name_len().is_some_and(|n| self.fields[format as usize].lengths & length_bit(n) == 0) {
+        if field.name_len().is_some_and(|n| !self.fields[format as usize].may_name(n)) {
             return None;
         }
         self.field_rule(format, |n| field.is(line, n))
@@ -464,7 +470,7 @@ impl Engine {
     /// turned away without a name compared.
     #[inline]
     pub fn field_rule_sized(&self, format: Format, len: usize, is_named: impl Fn(&str) -> bool) -> Option<RuleId> {
-        if self.fields[format as usize].lengths & length_bit(len) == 0 {
+        if !self.fields[format as usize].may_name(len) {
             return None;
         }
         self.field_rule(format, is_named)
