@@ -80,9 +80,8 @@ pub struct Anchors {
     owners: Vec<usize>,
     /// Patterns without an anchor: they run on every region.
     unanchored: Vec<usize>,
-    /// How many patterns have an anchor, and how many there are in all.
+    /// How many patterns have an anchor.
     anchored: usize,
-    patterns: usize,
     /// The shortest literal: a shorter region holds none (most JSON values are a few bytes).
     shortest: usize,
     /// The first two bytes of every literal, if every literal has two bytes or more (else short
@@ -95,7 +94,7 @@ impl Anchors {
     /// those `k` that `applies(k)` admits (one log format's patterns): the others never hit, and
     /// their anchors cost the scan nothing.
     pub fn scoped(anchors: &[Option<Anchor>], applies: impl Fn(usize) -> bool) -> Self {
-        let mut set = Self { patterns: anchors.len(), ..Self::default() };
+        let mut set = Self::default();
         let mut literals: Vec<(Vec<u8>, Vec<usize>)> = Vec::new();
         for (k, anchor) in anchors.iter().enumerate().filter(|(k, _)| applies(*k)) {
             let Some(anchor) = anchor else {
@@ -151,32 +150,33 @@ impl Anchors {
         self.pairs.as_ref().is_none_or(|p| b.windows(2).any(|w| p.contains(w[0], w[1])))
     }
 
-    /// Sets `first[k]` to the first position of `b` where a match of pattern `k` can start:
-    /// `usize::MAX` if none can, 0 for a pattern without an anchor.
-    pub fn scan(&self, b: &[u8], first: &mut Vec<usize>) {
-        first.clear();
-        first.resize(self.patterns, usize::MAX);
-        for &k in &self.unanchored {
-            first[k] = 0;
-        }
+    /// Leaves in `hits` each pattern `k` a match of which can start in `b`, with the first
+    /// position it can start at (0 for a pattern without an anchor), in the order of `k`.
+    /// Most regions hold no anchor, so the list, not a slot per pattern, is what the caller
+    /// walks.
+    pub fn scan(&self, b: &[u8], hits: &mut Vec<(usize, usize)>) {
+        hits.clear();
+        hits.extend(self.unanchored.iter().map(|&k| (k, 0)));
         let Some(ac) = &self.ac else { return };
         if b.len() < self.shortest || (b.len() < SHORT_REGION && !self.may_hold_pair(b)) {
             return;
         }
-        let mut left = self.anchored;
+        let unanchored = hits.len();
         let mut at = 0;
         while let Some(m) = ac.find(Input::new(b).range(at..)) {
             let i = m.pattern().as_usize();
             for &k in &self.owners[self.starts[i]..self.starts[i + 1]] {
-                if first[k] == usize::MAX {
-                    first[k] = m.start();
-                    left -= 1;
+                if !hits[unanchored..].iter().any(|&(h, _)| h == k) {
+                    hits.push((k, m.start()));
                 }
             }
-            if left == 0 {
-                return;
+            if hits.len() - unanchored == self.anchored {
+                break;
             }
             at = m.start() + 1;
+        }
+        if hits.len() > 1 {
+            hits.sort_unstable();
         }
     }
 }
@@ -194,10 +194,12 @@ mod tests {
         Anchors::scoped(anchors, |_| true)
     }
 
-    fn first(a: &Anchors, b: &str) -> Vec<Option<usize>> {
-        let mut v = Vec::new();
-        a.scan(b.as_bytes(), &mut v);
-        v.into_iter().map(|f| (f != usize::MAX).then_some(f)).collect()
+    /// The hit list of `b`: (pattern, first possible start), which must be in pattern order.
+    fn first(a: &Anchors, b: &str) -> Vec<(usize, usize)> {
+        let mut hits = Vec::new();
+        a.scan(b.as_bytes(), &mut hits);
+        assert!(hits.windows(2).all(|w| w[0].0 < w[1].0), "hits out of order: {hits:?}");
+        hits
     }
 
     #[test]
@@ -210,15 +212,15 @@ mod tests {
             anchor(&["token="], true),
             anchor(&["ab", "xyz"], false),
         ]);
-        assert_eq!(first(&a, "nothing here"), [None, None, None, Some(0), None, None]);
-        assert_eq!(first(&a, "xx ASIA ab"), [Some(3), Some(8), Some(9), Some(0), None, Some(8)]);
+        assert_eq!(first(&a, "nothing here"), [(3, 0)]);
+        assert_eq!(first(&a, "xx ASIA ab"), [(0, 3), (1, 8), (2, 9), (3, 0), (5, 8)]);
         // An anchor inside another still counts, and so does one that another starts with.
-        assert_eq!(first(&a, "b xyzab"), [None, Some(5), Some(0), Some(0), None, Some(2)]);
-        assert_eq!(first(&a, "xxab"), [None, Some(2), Some(3), Some(0), None, Some(2)]);
+        assert_eq!(first(&a, "b xyzab"), [(1, 5), (2, 0), (3, 0), (5, 2)]);
+        assert_eq!(first(&a, "xxab"), [(1, 2), (2, 3), (3, 0), (5, 2)]);
         let nested = all(&[anchor(&["abc"], false), anchor(&["ab"], false), anchor(&["bcd"], false)]);
-        assert_eq!(first(&nested, "zabcd"), [Some(1), Some(1), Some(2)]);
-        assert_eq!(first(&nested, "zabd"), [Some(1), Some(1), None], "a shorter anchor may fire for a longer one");
-        assert_eq!(first(&a, "TOKEN=1 Token=2"), [None, None, None, Some(0), Some(0), None]);
+        assert_eq!(first(&nested, "zabcd"), [(0, 1), (1, 1), (2, 2)]);
+        assert_eq!(first(&nested, "zabd"), [(0, 1), (1, 1)], "a shorter anchor may fire for a longer one");
+        assert_eq!(first(&a, "TOKEN=1 Token=2"), [(3, 0), (4, 0)]);
     }
 
     #[test]
@@ -227,21 +229,21 @@ mod tests {
         assert!(a.pairs.is_some());
         for pad in [0, 1, 30, SHORT_REGION - 5, SHORT_REGION - 4, SHORT_REGION] {
             let x = "x".repeat(pad);
-            assert_eq!(first(&a, &format!("{x}AKIA")), [Some(pad), None, Some(0)], "pad {pad}");
-            assert_eq!(first(&a, &format!("{x}eyJ")), [None, Some(pad), Some(0)], "pad {pad}");
-            assert_eq!(first(&a, &format!("{x}AKeyAS")), [None, None, Some(0)], "pad {pad}");
-            assert_eq!(first(&a, &x), [None, None, Some(0)], "pad {pad}");
+            assert_eq!(first(&a, &format!("{x}AKIA")), [(0, pad), (2, 0)], "pad {pad}");
+            assert_eq!(first(&a, &format!("{x}eyJ")), [(1, pad), (2, 0)], "pad {pad}");
+            assert_eq!(first(&a, &format!("{x}AKeyAS")), [(2, 0)], "pad {pad}");
+            assert_eq!(first(&a, &x), [(2, 0)], "pad {pad}");
         }
         // A one-byte literal has no pair: short regions go to the automaton.
         assert!(all(&[anchor(&["@"], false)]).pairs.is_none());
-        assert_eq!(first(&all(&[anchor(&["@"], false)]), "a@b"), [Some(1)]);
+        assert_eq!(first(&all(&[anchor(&["@"], false)]), "a@b"), [(0, 1)]);
     }
 
     #[test]
     fn patterns_out_of_scope_never_hit() {
         let all = [anchor(&["AKIA"], false), anchor(&["Failed "], false), None, None];
         let a = Anchors::scoped(&all, |k| k % 2 == 0);
-        assert_eq!(first(&a, "AKIA Failed x"), [Some(0), None, Some(0), None]);
+        assert_eq!(first(&a, "AKIA Failed x"), [(0, 0), (2, 0)]);
     }
 
     #[test]

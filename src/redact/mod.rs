@@ -240,8 +240,9 @@ pub struct Scratch {
     time: i64,
     /// Candidates the built-in detectors' confirmation rejected, per rule index.
     rejected: Vec<u64>,
-    /// Where each regex rule's anchor first occurs in the region being scanned.
-    first_hit: Vec<usize>,
+    /// The regex rules (by index in `Engine::patterns`) whose anchor occurs in the region being
+    /// scanned, each with where it first occurs.
+    anchor_hits: Vec<(usize, usize)>,
     /// Capture slots per regex rule, made on first use, and the engine they were made for.
     captures: Vec<Option<CaptureLocations>>,
     captures_of: u64,
@@ -560,7 +561,7 @@ impl Engine {
     /// counted here.
     pub fn prescan_json(&self, line: &[u8], scratch: &mut Scratch) -> bool {
         self.find_counted(line, Format::Json, &[], scratch, false);
-        self.patterns.is_empty() || scratch.first_hit.iter().all(|&f| f == usize::MAX)
+        self.patterns.is_empty() || scratch.anchor_hits.is_empty()
     }
 
     /// True if a JSON value's text must be scanned on its own even where [`Engine::prescan_json`]
@@ -599,15 +600,15 @@ impl Engine {
         }
         if !self.patterns.is_empty() {
             // One scan for every pattern's anchor; a pattern runs only from its first hit.
-            self.anchors[format as usize].scan(region, &mut scratch.first_hit);
-            if scratch.captures_of != self.id {
-                scratch.captures.clear();
-                scratch.captures_of = self.id;
-            }
-            scratch.captures.resize_with(self.patterns.len(), || None);
-            for (k, (id, p)) in self.patterns.iter().enumerate() {
-                let from = scratch.first_hit[k];
-                if from != usize::MAX {
+            self.anchors[format as usize].scan(region, &mut scratch.anchor_hits);
+            if !scratch.anchor_hits.is_empty() {
+                if scratch.captures_of != self.id {
+                    scratch.captures.clear();
+                    scratch.captures_of = self.id;
+                }
+                scratch.captures.resize_with(self.patterns.len(), || None);
+                for &(k, from) in &scratch.anchor_hits {
+                    let (id, p) = &self.patterns[k];
                     let locs = scratch.captures[k].get_or_insert_with(|| p.capture_locations());
                     p.find_from(region, from, *id, locs, spans);
                 }
