@@ -103,6 +103,10 @@ pub struct Keys {
     /// do not end in its last two (`msg` and `sig`, `method` and `password`). `None` if some key
     /// is shorter than two bytes; then `by_last` alone decides.
     last_pairs: Option<BytePairs>,
+    /// All ones if some key ends in a digit, else none: then a separator after a digit (the
+    /// colons of `12:00:00`, of `[::1]`) ends no key, and the class masks turn it away before
+    /// its word is read.
+    after_digit: u64,
 }
 
 fn is_key_byte(c: u8) -> bool {
@@ -186,6 +190,9 @@ impl Keys {
             }
             set.keys.push(Key { name, suffix, rule: *rule, value: *value });
         }
+        if set.keys.iter().any(|k| k.name.last().is_some_and(u8::is_ascii_digit)) {
+            set.after_digit = u64::MAX;
+        }
         if set.keys.iter().all(|k| k.name.len() >= 2) {
             set.last_pairs =
                 Some(BytePairs::new(set.keys.iter().map(|k| (k.name[k.name.len() - 2], k.name[k.name.len() - 1]))));
@@ -238,7 +245,10 @@ impl Keys {
         if self.keys.is_empty() || !(cl.has(Class::Equals) || cl.has(Class::Colon)) {
             return;
         }
-        for sep in cl.positions(|cl, i| cl.mask(Class::Equals, i) | cl.mask(Class::Colon, i)) {
+        let after_digit = self.after_digit;
+        for sep in cl.positions(|cl, i| {
+            (cl.mask(Class::Equals, i) | cl.mask(Class::Colon, i)) & (after_digit | !cl.behind(Class::Digit, i, 1))
+        }) {
             // JSON writes the key in quotes: `"key":`.
             let key_end = if sep > 0 && b[sep - 1] == b'"' && b[sep] == b':' { sep - 1 } else { sep };
             if !self.may_end_key(&b[..key_end]) {
@@ -363,6 +373,26 @@ mod tests {
         let mut v = Vec::new();
         one.find(b"a x=1", &Classes::of(b"a x=1"), &mut v);
         assert_eq!(v.len(), 1);
+    }
+
+    #[test]
+    fn separators_after_digits_are_read_only_when_a_key_ends_in_one() {
+        let found = |k: &Keys, line: &str| {
+            let mut v = Vec::new();
+            k.find(line.as_bytes(), &Classes::of(line.as_bytes()), &mut v);
+            v.iter().map(|s| line[s.start..s.end].to_string()).collect::<Vec<_>>()
+        };
+        let plain = Keys::new(&[(0, "token".into(), Value::Plain)]);
+        assert_eq!(plain.after_digit, 0);
+        let digits = Keys::new(&[(0, "token".into(), Value::Plain), (1, "*key2".into(), Value::Plain)]);
+        let one = Keys::new(&[(0, "x".into(), Value::Plain), (1, "7".into(), Value::Plain)]);
+        assert_eq!((digits.after_digit, one.after_digit), (u64::MAX, u64::MAX));
+        // Separators on both sides of a block edge, after digits and after letters.
+        let pad = "p".repeat(60);
+        let line = format!("12:00:00 {pad} api_key2=a key2:b token=c 7=d 2026:e");
+        assert_eq!(found(&plain, &line), ["c"]);
+        assert_eq!(found(&digits, &line), ["a", "b", "c"]);
+        assert_eq!(found(&one, &line), ["d"]);
     }
 
     #[test]
