@@ -23,21 +23,8 @@ use super::classes::{Class, Classes};
 use super::span::{Found, RuleId, Span};
 use std::net::{IpAddr, Ipv4Addr};
 
-/// Parses one octet at `at`: returns (value, end).
-fn octet(b: &[u8], at: usize) -> Option<(u8, usize)> {
-    let mut v: u32 = 0;
-    let mut i = at;
-    while i < b.len() && i - at < 3 && b[i].is_ascii_digit() {
-        v = v * 10 + u32::from(b[i] - b'0');
-        i += 1;
-    }
-    if i == at || (i < b.len() && b[i].is_ascii_digit()) || v > 255 {
-        return None;
-    }
-    Some((v as u8, i))
-}
-
-/// Parses a quad with separator `sep` starting exactly at `at`: returns (address, end).
+/// Parses a quad with separator `sep` starting exactly at `at`: returns (address, end). Each
+/// octet is one to three digits not followed by another, of value at most 255.
 fn parse_sep(b: &[u8], at: usize, sep: u8) -> Option<(Ipv4Addr, usize)> {
     let mut o = [0u8; 4];
     let mut i = at;
@@ -48,9 +35,20 @@ fn parse_sep(b: &[u8], at: usize, sep: u8) -> Option<(Ipv4Addr, usize)> {
             }
             i += 1;
         }
-        let (v, end) = octet(b, i)?;
-        *slot = v;
-        i = end;
+        // One pass over the digits: a fourth one fails the octet as it is read.
+        let start = i;
+        let mut v: u32 = 0;
+        while let Some(d) = b.get(i).map(|c| c.wrapping_sub(b'0')).filter(|&d| d < 10) {
+            if i - start == 3 {
+                return None;
+            }
+            v = v * 10 + u32::from(d);
+            i += 1;
+        }
+        if i == start || v > 255 {
+            return None;
+        }
+        *slot = v as u8;
     }
     Some((Ipv4Addr::from(o), i))
 }
