@@ -363,22 +363,35 @@ impl Processor {
         if !self.engine.has_field_rules(format) {
             return;
         }
-        let positional = matches!(format, Format::Access | Format::Syslog);
-        for f in &s.fields {
-            let value = &body[f.start..f.end];
-            if value.is_empty() || value == b"-" {
-                continue;
-            }
-            let Some(rule) = self.engine.rule_of_field(format, f, body) else { continue };
-            let mut span = self.engine.field_span(body, f.start, f.end, rule, positional);
-            if *self.engine.action(rule) == Action::Drop && format == Format::Logfmt {
-                // Drop the whole pair, its closing quote and the space before it.
-                span.start =
-                    f.pair_start().saturating_sub(usize::from(f.pair_start() > 0 && body[f.pair_start() - 1] == b' '));
-                span.end += usize::from(body.get(f.end) == Some(&b'"'));
-            }
-            s.seeds.push(span);
+        // Positional fields have their rules already; the others are looked up by name.
+        let names = format.positional_names();
+        for &(i, rule) in self.engine.rules_by_position(format) {
+            let Some(f) = s.fields.get(i) else { break };
+            debug_assert!(f.is(body, names[i]), "field {i} of a {format:?} line is not {}", names[i]);
+            self.field_seed(body, format, f, rule, &mut s.seeds);
         }
+        for f in s.fields.get(names.len()..).unwrap_or_default() {
+            if let Some(rule) = self.engine.rule_of_field(format, f, body) {
+                self.field_seed(body, format, f, rule, &mut s.seeds);
+            }
+        }
+    }
+
+    /// Pushes the span of field `f`, which `rule` targets, unless the field is empty or `-`.
+    fn field_seed(&self, body: &[u8], format: Format, f: &Field, rule: RuleId, seeds: &mut Vec<Span>) {
+        let value = &body[f.start..f.end];
+        if value.is_empty() || value == b"-" {
+            return;
+        }
+        let positional = matches!(format, Format::Access | Format::Syslog);
+        let mut span = self.engine.field_span(body, f.start, f.end, rule, positional);
+        if *self.engine.action(rule) == Action::Drop && format == Format::Logfmt {
+            // Drop the whole pair, its closing quote and the space before it.
+            span.start =
+                f.pair_start().saturating_sub(usize::from(f.pair_start() > 0 && body[f.pair_start() - 1] == b' '));
+            span.end += usize::from(body.get(f.end) == Some(&b'"'));
+        }
+        seeds.push(span);
     }
 
     /// A line that starts like JSON but did not parse (truncated, nested too deep) is scanned as

@@ -47,6 +47,16 @@ impl Format {
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|f| f.name() == name)
     }
+
+    /// The names of a line's first fields in this format, which are always these, in this order
+    /// (as many as the line has): field rules on them are looked up once, by position, not per
+    /// line by name. Empty for formats whose fields are found by key or come and go.
+    pub fn positional_names(self) -> &'static [&'static str] {
+        match self {
+            Format::Access => &access::FIELDS,
+            _ => &[],
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

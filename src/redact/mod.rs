@@ -134,15 +134,27 @@ struct FieldRules {
     /// field or member it has, and few are named by any rule: the length turns most of them away
     /// before any name is compared.
     lengths: u64,
+    /// The rule of each of the format's positional fields that has one (see
+    /// [`Format::positional_names`]): (position, rule), by position.
+    by_position: Vec<(usize, RuleId)>,
 }
 
 impl FieldRules {
-    fn new(rules: Vec<(RuleId, Vec<String>)>) -> Self {
+    fn new(rules: Vec<(RuleId, Vec<String>)>, format: Format) -> Self {
         let lengths = rules.iter().flat_map(|(_, names)| names).fold(0, |l, n| {
             let last = n.rsplit('.').next().unwrap_or(n);
             l | length_bit(n.len()) | length_bit(last.len())
         });
-        Self { rules, lengths }
+        let by_position = format
+            .positional_names()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, field)| {
+                let rule = rules.iter().find(|(_, names)| names.iter().any(|n| n == field))?;
+                Some((i, rule.0))
+            })
+            .collect();
+        Self { rules, lengths, by_position }
     }
 
     /// False if no name (nor last dotted segment) is `len` bytes long.
@@ -404,7 +416,11 @@ impl Engine {
             category_names,
             builtin: per_format(&builtin, &scope),
             patterns,
-            fields: per_format(&fields, &scope).into_iter().map(FieldRules::new).collect(),
+            fields: per_format(&fields, &scope)
+                .into_iter()
+                .zip(Format::ALL)
+                .map(|(f, format)| FieldRules::new(f, format))
+                .collect(),
             scope,
             allow,
             keyed,
@@ -455,6 +471,12 @@ impl Engine {
     pub fn field_rule(&self, format: Format, is_named: impl Fn(&str) -> bool) -> Option<RuleId> {
         let rules = &self.fields[format as usize].rules;
         rules.iter().find(|(_, names)| names.iter().any(|n| is_named(n))).map(|(id, _)| *id)
+    }
+
+    /// The rules of `format`'s positional fields, as (position, rule) by position: what
+    /// [`Engine::rule_of_field`] gives for those fields.
+    pub fn rules_by_position(&self, format: Format) -> &[(usize, RuleId)] {
+        &self.fields[format as usize].by_position
     }
 
     /// The first rule (in priority order) that targets `field` of a line `line` in `format`.
@@ -1043,6 +1065,15 @@ mod tests {
             let expected = want.iter().find(|(n, _)| n == name).and_then(|(_, r)| *r);
             assert_eq!(*rule, expected, "access field {name}");
         }
+        // The positional fields' rules, made once, are the ones looked up by name.
+        let by_name: Vec<_> = named[..Format::Access.positional_names().len()]
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (_, rule))| rule.map(|r| (i, r)))
+            .collect();
+        assert_eq!(e.rules_by_position(Format::Access), by_name);
+        assert_eq!(by_name, [(2, 0), (7, 3)]);
+        assert!(e.rules_by_position(Format::Logfmt).is_empty(), "logfmt fields have no fixed positions");
         let logfmt = format!("user=a u=b {long}=c remote_user=d nn=e");
         let logfmt = logfmt.as_bytes();
         assert!(crate::format::logfmt::fields(logfmt, &Classes::of(logfmt), &mut fields));
