@@ -81,6 +81,9 @@ pub struct LineScratch {
     /// strings are gated by them (see `Engine::prescan_json`).
     line_hits: Vec<(usize, usize)>,
     gated: bool,
+    /// How many of `line_hits` end before the last string looked up: strings come in order, so
+    /// each lookup goes on from there.
+    hits_passed: usize,
     /// The expiry's text: consecutive lines mostly share it.
     stamp: TimeText,
     /// The key period start's text (`key_period=`).
@@ -501,6 +504,7 @@ impl Processor {
         let field_rules = self.engine.has_field_rules(Format::Json);
         s.gated = !self.options.json_strings_alone && self.engine.prescan_json(body, &mut s.redact);
         s.line_hits.clear();
+        s.hits_passed = 0;
         if s.gated {
             s.line_hits.extend(s.redact.spans().iter().map(|sp| (sp.start, sp.end)));
         }
@@ -613,6 +617,7 @@ impl Processor {
 
     /// Scans one key, string or number token and, if anything was found, writes everything up
     /// to it and its rewritten form (a number that held a find becomes a string).
+    #[inline]
     fn json_string(
         &self,
         body: &[u8],
@@ -622,13 +627,43 @@ impl Processor {
         stats: &mut Stats,
         out: &mut Vec<u8>,
     ) -> u64 {
-        if s.gated && !t.escaped {
-            let first = s.line_hits.partition_point(|h| h.1 <= t.start);
-            let overlapped = s.line_hits.get(first).is_some_and(|h| h.0 < t.end);
-            if !overlapped && !self.engine.scan_alone(&body[t.start..t.end]) {
-                return 0;
-            }
+        if self.prescan_clears(body, t, s) {
+            return 0;
         }
+        self.json_string_scanned(body, t, at, s, stats, out)
+    }
+
+    /// True if the line's prescan stands for string token `t`'s own scan and found nothing in
+    /// it. Inline, as most strings of a JSON line end here.
+    #[inline]
+    fn prescan_clears(&self, body: &[u8], t: json::Token, s: &mut LineScratch) -> bool {
+        if !s.gated || t.escaped {
+            return false;
+        }
+        // The first hit that ends after the string starts (the hits are sorted and disjoint).
+        let hits = &s.line_hits;
+        let mut first = s.hits_passed;
+        if first > 0 && hits[first - 1].1 > t.start {
+            first = 0; // a string before the last one: look from the start
+        }
+        while hits.get(first).is_some_and(|h| h.1 <= t.start) {
+            first += 1;
+        }
+        s.hits_passed = first;
+        let overlapped = hits.get(first).is_some_and(|h| h.0 < t.end);
+        !overlapped && !self.engine.scan_alone(&body[t.start..t.end])
+    }
+
+    /// [`Processor::json_string`] for a token the prescan does not clear.
+    fn json_string_scanned(
+        &self,
+        body: &[u8],
+        t: json::Token,
+        at: &mut usize,
+        s: &mut LineScratch,
+        stats: &mut Stats,
+        out: &mut Vec<u8>,
+    ) -> u64 {
         let mut decoded = std::mem::take(&mut s.decoded);
         let found = self.render_value(decode(&body[t.start..t.end], t.escaped, &mut decoded), t.start, &[], s, stats);
         s.decoded = decoded;

@@ -616,8 +616,10 @@ impl Engine {
 
     /// True if a JSON value's text must be scanned on its own even where [`Engine::prescan_json`]
     /// found nothing: it could be a private-key body line, which is found only as a whole region.
+    #[inline]
     pub fn scan_alone(&self, text: &[u8]) -> bool {
-        self.json_body_lines && pem::BODY_WIDTHS.contains(&text.trim_ascii().len())
+        // Most values are shorter than a body line even before trimming.
+        self.json_body_lines && text.len() >= pem::BODY_WIDTHS[0] && pem::BODY_WIDTHS.contains(&text.trim_ascii().len())
     }
 
     fn find_counted(&self, region: &[u8], format: Format, seeds: &[Span], scratch: &mut Scratch, count: bool) -> bool {

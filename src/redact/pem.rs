@@ -38,6 +38,7 @@ fn private_label_end(b: &[u8], at: usize) -> Option<usize> {
 }
 
 /// The widths of PEM body lines: 64 characters, or 70 for OpenSSH keys.
+/// Ascending.
 pub const BODY_WIDTHS: [usize; 2] = [64, 70];
 
 /// True if `t` looks like one line of a PEM body: the PEM width, base64, mixed classes (which a
