@@ -34,8 +34,8 @@ const N: usize = 1 + SEPARATORS.len();
 #[derive(Clone, Debug, Default)]
 pub struct Classes {
     blocks: Vec<[u64; N]>,
-    /// Bit `c` set if some byte of the region is of class `c`.
-    present: u16,
+    /// The OR of each class's masks over the region: not zero if some byte is of that class.
+    any: [u64; N],
 }
 
 impl Classes {
@@ -57,13 +57,13 @@ impl Classes {
                 *a |= m;
             }
         }
-        self.present = any.iter().enumerate().fold(0, |p, (c, &m)| p | u16::from(m != 0) << c);
+        self.any = any;
     }
 
     /// True if some byte of the region is of class `c`.
     #[inline]
     pub fn has(&self, c: Class) -> bool {
-        self.present & 1 << c as u16 != 0
+        self.any[c as usize] != 0
     }
 
     /// Number of 64-byte blocks.
