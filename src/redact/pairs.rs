@@ -6,11 +6,12 @@
 
 /// The pairs, bit `256 a + b` for the pair `a b`.
 #[derive(Clone, Debug)]
-pub struct BytePairs(Box<[u64]>);
+pub struct BytePairs(Box<[u64; 1024]>);
 
 impl BytePairs {
     pub fn new(pairs: impl IntoIterator<Item = (u8, u8)>) -> Self {
-        let mut bits = vec![0u64; 1024].into_boxed_slice();
+        // A fixed-size table: every pair's word is in bounds, so a lookup checks no index.
+        let mut bits = Box::new([0u64; 1024]);
         for (a, b) in pairs {
             let bit = usize::from(a) << 8 | usize::from(b);
             bits[bit / 64] |= 1 << (bit % 64);
@@ -18,6 +19,7 @@ impl BytePairs {
         Self(bits)
     }
 
+    #[inline]
     pub fn contains(&self, a: u8, b: u8) -> bool {
         let bit = usize::from(a) << 8 | usize::from(b);
         self.0[bit / 64] >> (bit % 64) & 1 == 1
