@@ -128,7 +128,8 @@ impl FieldTime {
     /// field seen last time with a time is not read again.
     fn access(&mut self, body: &[u8], fields: &[Field], now: i64) -> Option<i64> {
         let read = || format::text_event_time(body, Format::Access, fields, now);
-        let Some(field) = fields.iter().find(|f| f.is(body, "time")) else { return read() };
+        let Some(field) = fields.get(format::access::TIME) else { return read() };
+        debug_assert!(field.is(body, "time"));
         let text = &body[field.start..field.end];
         if memchr::memchr(b'[', &body[..field.start - 1]).is_some() {
             return read();

@@ -12,6 +12,9 @@ use crate::redact::classes::{Class, Classes};
 pub const FIELDS: [&str; 9] =
     ["client_ip", "ident", "remote_user", "time", "request", "status", "bytes", "referer", "user_agent"];
 
+/// The position of `time` in [`FIELDS`].
+pub const TIME: usize = 3;
+
 /// Where the space-delimited token at `at` ends.
 fn token_end(b: &[u8], cl: &Classes, at: usize) -> usize {
     cl.next(Class::Space, at).unwrap_or(b.len())
@@ -46,7 +49,7 @@ pub fn fields(b: &[u8], cl: &Classes, out: &mut Vec<Field>) -> bool {
         out.clear();
         return false;
     };
-    out.push(Field::named("time", at + 1, close));
+    out.push(Field::named(FIELDS[TIME], at + 1, close));
     at = close + 1;
     // "request" status bytes
     if b.get(at) != Some(&b' ') || b.get(at + 1) != Some(&b'"') {
