@@ -312,8 +312,6 @@ impl Processor {
         };
         // Under key rotation, which period's key made the pseudonyms: lets a later search
         // recompute the pseudonym of a known value.
-        // Under key rotation, which period's key made the pseudonyms: lets a later search
-        // recompute the pseudonym of a known value.
         let key_period = self.engine.key_period_stamp(&s.redact, carried);
         let period = self.retention.period(carried);
         let expiry = retention::expiry(event, now, period);
