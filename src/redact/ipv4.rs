@@ -77,31 +77,54 @@ fn glued_right(b: &[u8], end: usize) -> bool {
     }
 }
 
-/// Pushes a span for every dashed quad written in a host name.
-fn find_dashed(b: &[u8], cl: &Classes, rule: RuleId, out: &mut Vec<Span>) {
-    let mut next_free = 0;
-    for dash in cl.positions(|cl, i| quad_links(cl, Class::Dash, i)) {
-        if dash <= next_free {
-            continue;
+/// Pushes a span for a dashed quad written in a host name whose first dash is at `dash`, if
+/// there is one; `next_free` is where the last one ended.
+fn dashed_at(b: &[u8], dash: usize, next_free: &mut usize, rule: RuleId, out: &mut Vec<Span>) {
+    if dash <= *next_free {
+        return;
+    }
+    let mut start = dash - 1;
+    while start > *next_free && b[start - 1].is_ascii_digit() && dash - start < 4 {
+        start -= 1;
+    }
+    if dash - start > 3 || (start > 0 && b[start - 1].is_ascii_digit()) {
+        return;
+    }
+    let Some((addr, end)) = parse_sep(b, start, b'-') else { return };
+    let before = start.checked_sub(1).map(|i| b[i]);
+    let glued_before = before.is_some_and(|c| c.is_ascii_alphabetic() || c == b'-');
+    let digit_before = start >= 2 && before == Some(b'-') && b[start - 2].is_ascii_digit();
+    let host_after = b.get(end) == Some(&b'.') && b.get(end + 1).is_some_and(u8::is_ascii_alphabetic);
+    let longer = b.get(end).is_some_and(u8::is_ascii_digit)
+        || (b.get(end) == Some(&b'-') && b.get(end + 1).is_some_and(u8::is_ascii_digit));
+    if (glued_before || host_after) && !digit_before && !longer {
+        out.push(Span::new(start, end, rule, Found::HostIp(IpAddr::V4(addr))));
+        *next_free = end;
+    }
+}
+
+/// Pushes a span for the dotted quad whose first dot is at `dot`, if there is one; `next_free`
+/// is where the last one ended. Returns true if the octet checks rejected the candidate.
+fn dotted_at(b: &[u8], dot: usize, next_free: &mut usize, rule: RuleId, out: &mut Vec<Span>) -> bool {
+    if dot < *next_free + 1 {
+        return false;
+    }
+    let mut start = dot - 1;
+    while start > *next_free && b[start - 1].is_ascii_digit() && dot - start < 4 {
+        start -= 1;
+    }
+    if dot - start > 3 || glued_left(b, start) {
+        return false;
+    }
+    match parse_at(b, start) {
+        Some((addr, end)) if !glued_right(b, end) => {
+            let ip = IpAddr::V4(addr);
+            let found = if in_host_name(b, start, end) { Found::HostIp(ip) } else { Found::Ip(ip) };
+            out.push(Span::new(start, end, rule, found));
+            *next_free = end;
+            false
         }
-        let mut start = dash - 1;
-        while start > next_free && b[start - 1].is_ascii_digit() && dash - start < 4 {
-            start -= 1;
-        }
-        if dash - start > 3 || (start > 0 && b[start - 1].is_ascii_digit()) {
-            continue;
-        }
-        let Some((addr, end)) = parse_sep(b, start, b'-') else { continue };
-        let before = start.checked_sub(1).map(|i| b[i]);
-        let glued_before = before.is_some_and(|c| c.is_ascii_alphabetic() || c == b'-');
-        let digit_before = start >= 2 && before == Some(b'-') && b[start - 2].is_ascii_digit();
-        let host_after = b.get(end) == Some(&b'.') && b.get(end + 1).is_some_and(u8::is_ascii_alphabetic);
-        let longer = b.get(end).is_some_and(u8::is_ascii_digit)
-            || (b.get(end) == Some(&b'-') && b.get(end + 1).is_some_and(u8::is_ascii_digit));
-        if (glued_before || host_after) && !digit_before && !longer {
-            out.push(Span::new(start, end, rule, Found::HostIp(IpAddr::V4(addr))));
-            next_free = end;
-        }
+        _ => true,
     }
 }
 
@@ -109,59 +132,47 @@ fn find_dashed(b: &[u8], cl: &Classes, rule: RuleId, out: &mut Vec<Span>) {
 /// Returns how many dotted candidates the octet checks rejected.
 /// `cl` holds the byte classes of `b`.
 pub fn find(b: &[u8], cl: &Classes, rule: RuleId, out: &mut Vec<Span>) -> usize {
-    if !cl.has(Class::Digit) {
+    if !cl.has(Class::Digit) || !(cl.has(Class::Dash) || cl.has(Class::Dot)) {
         return 0;
     }
-    if cl.has(Class::Dash) {
-        find_dashed(b, cl, rule, out);
-    }
-    if cl.has(Class::Dot) { find_dotted(b, cl, rule, out) } else { 0 }
-}
-
-/// Separators `sep` in block `i` that can join the first two octets of a quad: a digit on both
-/// sides, and the next `sep` 2, 3 or 4 bytes on, with only digits before it and a digit after.
-fn quad_links(cl: &Classes, sep: Class, i: usize) -> u64 {
-    let s = cl.mask(sep, i);
-    if s == 0 {
-        return 0;
-    }
-    // This block's masks and the next one's, as 128 bits, so that a look ahead crosses the edge.
-    let wide = |c| u128::from(cl.mask(c, i)) | u128::from(cl.mask(c, i + 1)) << 64;
-    let (d, s) = (wide(Class::Digit), wide(sep));
-    let digit = |k: u32| (d >> k) as u64;
-    let sep_at = |k: u32| (s >> k) as u64;
-    let digit_before = cl.behind(Class::Digit, i, 1);
-    let two = sep_at(2) & digit(3);
-    let three = digit(2) & sep_at(3) & digit(4);
-    let four = digit(2) & digit(3) & sep_at(4) & digit(5);
-    sep_at(0) & digit_before & digit(1) & (two | three | four)
-}
-
-fn find_dotted(b: &[u8], cl: &Classes, rule: RuleId, out: &mut Vec<Span>) -> usize {
-    let mut rejected = 0;
-    let mut next_free = 0;
-    for dot in cl.positions(|cl, i| quad_links(cl, Class::Dot, i)) {
-        if dot < next_free + 1 {
-            continue;
+    let (mut dash_free, mut dot_free, mut rejected) = (0, 0, 0);
+    for i in 0..cl.blocks() {
+        let (mut dashes, mut dots) = quad_links(cl, i);
+        while dashes != 0 {
+            dashed_at(b, i * 64 + dashes.trailing_zeros() as usize, &mut dash_free, rule, out);
+            dashes &= dashes - 1;
         }
-        let mut start = dot - 1;
-        while start > next_free && b[start - 1].is_ascii_digit() && dot - start < 4 {
-            start -= 1;
-        }
-        if dot - start > 3 || glued_left(b, start) {
-            continue;
-        }
-        match parse_at(b, start) {
-            Some((addr, end)) if !glued_right(b, end) => {
-                let ip = IpAddr::V4(addr);
-                let found = if in_host_name(b, start, end) { Found::HostIp(ip) } else { Found::Ip(ip) };
-                out.push(Span::new(start, end, rule, found));
-                next_free = end;
-            }
-            _ => rejected += 1,
+        while dots != 0 {
+            rejected += usize::from(dotted_at(b, i * 64 + dots.trailing_zeros() as usize, &mut dot_free, rule, out));
+            dots &= dots - 1;
         }
     }
     rejected
+}
+
+/// The dashes and the dots in block `i` that can join the first two octets of a quad: a digit
+/// on both sides, and the next separator of the same kind 2, 3 or 4 bytes on, with only digits
+/// before it and a digit after. Both kinds in one pass, as they share the digits' shifts.
+fn quad_links(cl: &Classes, i: usize) -> (u64, u64) {
+    let (dash, dot) = (cl.mask(Class::Dash, i), cl.mask(Class::Dot, i));
+    if dash | dot == 0 {
+        return (0, 0);
+    }
+    // This block's masks and the next one's, as 128 bits, so that a look ahead crosses the edge.
+    let wide = |c| u128::from(cl.mask(c, i)) | u128::from(cl.mask(c, i + 1)) << 64;
+    let d = wide(Class::Digit);
+    let [d1, d2, d3, d4, d5] = [1, 2, 3, 4, 5].map(|k| (d >> k) as u64);
+    let joined = cl.behind(Class::Digit, i, 1) & d1;
+    let links = |s: u128| {
+        let sep_at = |k: u32| (s >> k) as u64;
+        let two = sep_at(2) & d3;
+        let three = d2 & sep_at(3) & d4;
+        let four = d2 & d3 & sep_at(4) & d5;
+        sep_at(0) & joined & (two | three | four)
+    };
+    let dashes = if dash == 0 { 0 } else { links(wide(Class::Dash)) };
+    let dots = if dot == 0 { 0 } else { links(wide(Class::Dot)) };
+    (dashes, dots)
 }
 
 #[cfg(test)]
@@ -230,7 +241,15 @@ mod tests {
             ("range 1-2-3-4 only", &[]),
             ("tel 1-2-3-4-5.example", &[]),
             ("x-300-1-1-1.example", &[]),
+            ("ip-10-0-0-1.ec2.internal from 192.0.2.1", &["10-0-0-1", "192.0.2.1"]),
         ]);
+        // Both kinds across a block edge, each kind's candidates taken in order.
+        for pad in 50..70 {
+            let line = format!("{} host-203-0-113-9 1.2.3.4 ip-10-0-0-1.x", "x".repeat(pad));
+            let mut found = find.found(&line);
+            found.sort_by_key(|f| line.find(f));
+            assert_eq!(found, ["203-0-113-9", "1.2.3.4", "10-0-0-1"], "pad {pad}");
+        }
     }
 
     #[test]
