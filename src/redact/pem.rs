@@ -63,11 +63,15 @@ fn is_body_line(t: &[u8]) -> bool {
 /// True if the region holds five dashes in a row somewhere, as every marker does.
 fn has_marker_dashes(cl: &Classes) -> bool {
     (0..cl.blocks()).any(|i| {
-        // This block's dashes and the next one's, so that a run may cross the edge; a run of
-        // two shifted by two is a run of four, and one more dash makes five.
-        let d = u128::from(cl.mask(Class::Dash, i)) | u128::from(cl.mask(Class::Dash, i + 1)) << 64;
+        let d = cl.mask(Class::Dash, i);
+        if d == 0 {
+            return false;
+        }
+        // Within the block: a run of two shifted by two is a run of four, and one more dash
+        // makes five. Across the edge: the dashes that end this block and start the next.
         let two = d & d >> 1;
-        (two & two >> 2 & d >> 4) as u64 != 0
+        let next = cl.mask(Class::Dash, i + 1);
+        two & two >> 2 & d >> 4 != 0 || (d >> 63 & next & 1 == 1 && d.leading_ones() + next.trailing_ones() >= 5)
     })
 }
 
