@@ -9,7 +9,7 @@
 //! in ten; the issuer table below cuts that to the ranges real networks use, which keeps order
 //! numbers, timestamps and ids untouched.
 
-use super::classes::{Class, Classes};
+use super::classes::{Class, Classes, has_run};
 use super::span::{Found, RuleId, Span};
 
 /// Issuer ranges: (prefix low, prefix high, number of prefix digits, lengths allowed).
@@ -86,30 +86,14 @@ fn glued(c: Option<&u8>) -> bool {
 /// False only if the region cannot hold a card: no run of 13 bytes that are digits or separators
 /// between digits. Cards are rare and digits are not (an access log line has thirty in its
 /// address, time, status and size), so this test on the region's byte-class masks spares the
-/// group-by-group chain building on nearly every line. A run lies within one block or crosses
-/// an edge, where it is the set bits that end one block and start the next.
+/// group-by-group chain building on nearly every line.
 fn may_hold_card(cl: &Classes) -> bool {
     // A separator counts only between a digit before it and a digit after it (`%20`: the `2`).
     let joined = |i| {
         let sep = [Class::Space, Class::Dash, Class::Plus, Class::Percent].map(|c| cl.between_digits(c, i));
         cl.mask(Class::Digit, i) | sep[0] | sep[1] | sep[2] | sep[3]
     };
-    let mut next = joined(0);
-    for i in 0..cl.blocks() {
-        let this = next;
-        next = joined(i + 1);
-        // Runs of at least 13 set bits: shifts of 1, 1, 2, 4, 4 grow a run to 2, 3, 5, 9, 13.
-        let mut r = this & (this >> 1);
-        r &= r >> 1;
-        r &= r >> 2;
-        r &= r >> 4;
-        r &= r >> 4;
-        let crosses = this >> 63 & next & 1 == 1;
-        if r != 0 || (crosses && this.leading_ones() + next.trailing_ones() >= 13) {
-            return true;
-        }
-    }
-    false
+    has_run(cl.blocks(), joined, 13)
 }
 
 /// Pushes a span for every card number in `b`, whose byte classes `cl` holds. `groups` is scratch

@@ -145,6 +145,29 @@ impl Classes {
     }
 }
 
+/// True if `len` (1 to 64) consecutive positions are set in the masks `mask(0)` to
+/// `mask(blocks - 1)` of a region (bit `j` of `mask(i)` is position `64 i + j`; `mask` must give
+/// 0 past the last block). A run lies within one block or crosses an edge, where it is the set
+/// bits that end one block and start the next; blocks with no bit set are passed over.
+#[inline]
+pub fn has_run(blocks: usize, mask: impl Fn(usize) -> u64, len: u32) -> bool {
+    (0..blocks).any(|i| {
+        let m = mask(i);
+        if m == 0 {
+            return false;
+        }
+        // Bit `p` of `r` is set if the `k` bits from `p` on are: ANDing in `r` shifted by up to
+        // `k` grows `k` by that much.
+        let (mut r, mut k) = (m, 1);
+        while k < len {
+            let s = k.min(len - k);
+            r &= r >> s;
+            k += s;
+        }
+        r != 0 || (m >> 63 == 1 && m.leading_ones() + mask(i + 1).trailing_ones() >= len)
+    })
+}
+
 /// The iterator of [`Classes::positions`]: one block's mask at a time.
 pub struct Positions<'a, F> {
     classes: &'a Classes,
@@ -334,6 +357,38 @@ mod tests {
         // Every byte of every class, and some of none, in a scrambled order.
         let palette = b"0a.9-Z 5..1-:@%=+\x80\xff\x00\"\\";
         (0..len as u32).map(|i| palette[(i.wrapping_mul(2_654_435_761) >> 13) as usize % palette.len()]).collect()
+    }
+
+    #[test]
+    fn runs_are_found_within_blocks_and_across_edges() {
+        // Masks from a fixed generator, some with long runs, against a bit-by-bit count.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for case in 0..3000 {
+            let blocks = 1 + case % 4;
+            let masks: Vec<u64> = (0..blocks)
+                .map(|_| match next() % 4 {
+                    0 => 0,
+                    1 => u64::MAX,
+                    2 => next() | next(),
+                    _ => (next() | next() | next()) << (next() % 64),
+                })
+                .collect();
+            let mask = |i: usize| masks.get(i).copied().unwrap_or(0);
+            for len in [1, 2, 5, 13, 20, 63, 64] {
+                let (mut run, mut longest) = (0, 0);
+                for p in 0..64 * blocks {
+                    run = if mask(p / 64) >> (p % 64) & 1 == 1 { run + 1 } else { 0 };
+                    longest = longest.max(run);
+                }
+                assert_eq!(has_run(blocks, mask, len), longest >= len, "{masks:x?} len {len}");
+            }
+        }
     }
 
     #[test]

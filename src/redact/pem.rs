@@ -20,7 +20,7 @@
 //! Gate: the region's byte-class masks must hold a run of five dashes before the vectorized search
 //! for `-----BEGIN ` runs; the body-line test looks at the region's length first.
 
-use super::classes::{Class, Classes};
+use super::classes::{Class, Classes, has_run};
 use super::span::{Found, RuleId, Span};
 use memchr::memmem::Finder;
 use std::sync::LazyLock;
@@ -62,17 +62,7 @@ fn is_body_line(t: &[u8]) -> bool {
 
 /// True if the region holds five dashes in a row somewhere, as every marker does.
 fn has_marker_dashes(cl: &Classes) -> bool {
-    (0..cl.blocks()).any(|i| {
-        let d = cl.mask(Class::Dash, i);
-        if d == 0 {
-            return false;
-        }
-        // Within the block: a run of two shifted by two is a run of four, and one more dash
-        // makes five. Across the edge: the dashes that end this block and start the next.
-        let two = d & d >> 1;
-        let next = cl.mask(Class::Dash, i + 1);
-        two & two >> 2 & d >> 4 != 0 || (d >> 63 & next & 1 == 1 && d.leading_ones() + next.trailing_ones() >= 5)
-    })
+    has_run(cl.blocks(), |i| cl.mask(Class::Dash, i), 5)
 }
 
 /// Pushes a span for every private-key body in `b`, whose byte classes `cl` holds. Returns how
