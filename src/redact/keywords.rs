@@ -104,8 +104,8 @@ pub struct Keys {
     /// is shorter than two bytes; then `by_last` alone decides.
     last_pairs: Option<BytePairs>,
     /// All ones if some key ends in a digit, else none: then a separator after a digit (the
-    /// colons of `12:00:00`, of `[::1]`) ends no key, and the class masks turn it away before
-    /// its word is read.
+    /// colons of `12:00:00`, of `10.0.0.1:443`) ends no key, and the class masks turn it away
+    /// before its word is read.
     after_digit: u64,
 }
 

@@ -37,8 +37,8 @@ fn private_label_end(b: &[u8], at: usize) -> Option<usize> {
     (private && b[at + len..].starts_with(b"-----")).then_some(at + len + 5)
 }
 
-/// The widths of PEM body lines: 64 characters, or 70 for OpenSSH keys.
-/// Ascending.
+/// The widths of PEM body lines: 64 characters, or 70 for OpenSSH keys (ascending: the first is
+/// the shortest a body line can be).
 pub const BODY_WIDTHS: [usize; 2] = [64, 70];
 
 /// True if `t` looks like one line of a PEM body: the PEM width, base64, mixed classes (which a
