@@ -576,7 +576,9 @@ impl Processor {
                     continue;
                 }
                 // The key itself is scanned below like any string; then its value is replaced.
-                carried |= self.json_string(body, t, &mut at, s, stats, out);
+                if !self.prescan_clears(body, t, s) {
+                    carried |= self.json_string(body, t, &mut at, s, stats, out);
+                }
                 let mut decoded = std::mem::take(&mut s.decoded);
                 let text = if v.kind == json::Kind::Str {
                     decode(&body[v.start..v.end], v.escaped, &mut decoded)
@@ -607,33 +609,18 @@ impl Processor {
             if matches!(t.kind, json::Kind::Lit | json::Kind::Open) {
                 continue;
             }
-            carried |= self.json_string(body, t, &mut at, s, stats, out);
+            if !self.prescan_clears(body, t, s) {
+                carried |= self.json_string(body, t, &mut at, s, stats, out);
+            }
         }
         out.extend_from_slice(&body[at..close]);
         s.gated = false;
         JsonOutcome { carried, has_members: members > 0 }
     }
 
-    /// Scans one key, string or number token and, if anything was found, writes everything up
-    /// to it and its rewritten form (a number that held a find becomes a string).
-    #[inline]
-    fn json_string(
-        &self,
-        body: &[u8],
-        t: json::Token,
-        at: &mut usize,
-        s: &mut LineScratch,
-        stats: &mut Stats,
-        out: &mut Vec<u8>,
-    ) -> u64 {
-        if self.prescan_clears(body, t, s) {
-            return 0;
-        }
-        self.json_string_scanned(body, t, at, s, stats, out)
-    }
-
     /// True if the line's prescan stands for string token `t`'s own scan and found nothing in
-    /// it. Inline, as most strings of a JSON line end here.
+    /// it: then [`Processor::json_string`] is not called. Inline, as most strings of a JSON line
+    /// end here.
     #[inline]
     fn prescan_clears(&self, body: &[u8], t: json::Token, s: &mut LineScratch) -> bool {
         if !s.gated || t.escaped {
@@ -653,8 +640,9 @@ impl Processor {
         !overlapped && !self.engine.scan_alone(&body[t.start..t.end])
     }
 
-    /// [`Processor::json_string`] for a token the prescan does not clear.
-    fn json_string_scanned(
+    /// Scans one key, string or number token and, if anything was found, writes everything up
+    /// to it and its rewritten form (a number that held a find becomes a string).
+    fn json_string(
         &self,
         body: &[u8],
         t: json::Token,
