@@ -176,10 +176,7 @@ impl FieldRules {
             .positional_names()
             .iter()
             .enumerate()
-            .filter_map(|(i, field)| {
-                let rule = rules.iter().find(|(_, names)| names.iter().any(|n| n == field))?;
-                Some((i, rule.0))
-            })
+            .filter_map(|(i, field)| Some((i, first(&rules, |n| n == *field)?)))
             .collect();
         Self { rules, lengths, by_position }
     }
@@ -189,6 +186,11 @@ impl FieldRules {
     fn may_name(&self, len: usize) -> bool {
         self.lengths & length_bit(len) != 0
     }
+}
+
+/// The first of `rules` (in priority order) with a name that `is_named` accepts.
+fn first(rules: &[(RuleId, Vec<String>)], is_named: impl Fn(&str) -> bool) -> Option<RuleId> {
+    rules.iter().find(|(_, names)| names.iter().any(|n| is_named(n))).map(|(id, _)| *id)
 }
 
 /// `items` (each with its rule) split by format, by `Format as usize`: each list holds, in their
@@ -497,8 +499,7 @@ impl Engine {
 
     /// The first rule (in priority order) that targets a field, by name, in `format`.
     pub fn field_rule(&self, format: Format, is_named: impl Fn(&str) -> bool) -> Option<RuleId> {
-        let rules = &self.fields[format as usize].rules;
-        rules.iter().find(|(_, names)| names.iter().any(|n| is_named(n))).map(|(id, _)| *id)
+        first(&self.fields[format as usize].rules, is_named)
     }
 
     /// The rules of `format`'s positional fields, as (position, rule) by position: what
