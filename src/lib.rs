@@ -16,6 +16,7 @@
 //! - [`retention`]: expiry from event time and carried categories.
 //! - [`process`]: one line through format, redaction and tagging.
 //! - [`pipeline`]: reader -> workers -> ordered writer.
+//! - [`pipes`]: larger pipe buffers on standard input and output, for fewer waits on either side.
 //! - [`bench`]: `loganon bench`: throughput and per-rule cost of a ruleset.
 //! - [`diff`]: `loganon diff`: the lines a rule change would alter.
 //! - [`manual`]: `loganon man` and `loganon completions`, generated from [`cli`].
@@ -33,6 +34,7 @@ pub mod format;
 pub mod framing;
 pub mod manual;
 pub mod pipeline;
+pub mod pipes;
 pub mod process;
 pub mod redact;
 pub mod report;

@@ -7,6 +7,7 @@ use loganon::bench;
 use loganon::cli::{BenchArgs, Cli, Command, DiffArgs, RulesCommand};
 use loganon::config::{self, Config, ConfigError, Input};
 use loganon::pipeline::{self, Ending, Sinks};
+use loganon::pipes;
 use loganon::process::Processor;
 use loganon::process::Stats;
 use loganon::report::ReportWriter;
@@ -76,6 +77,12 @@ fn filter(args: loganon::cli::RunArgs) -> anyhow::Result<ExitCode> {
     }
     // Every input is opened before any output, so a typo in a path fails before a line is written.
     let files = open_files(&config.inputs)?;
+    if config.inputs.contains(&Input::Stdin) {
+        pipes::widen(io::stdin());
+    }
+    if !config.dry_run {
+        pipes::widen(io::stdout());
+    }
     let sources = files.into_iter().map(|f| Box::new(stop.guard(f)) as Box<dyn Read + Send>).collect();
     let report = match &config.report {
         Some(path) => {

@@ -72,7 +72,10 @@ pub struct Output {
 impl Output {
     pub async fn open(target: &Target) -> io::Result<Self> {
         let sink = match target {
-            Target::Stdout => Sink::Stdout(tokio::io::stdout()),
+            Target::Stdout => {
+                crate::pipes::widen(std::io::stdout());
+                Sink::Stdout(tokio::io::stdout())
+            }
             Target::File(path) => Sink::File { path: path.clone(), file: open_append(path).await? },
             Target::Forward(addr) => Sink::Forward { addr: addr.clone(), stream: None },
         };

@@ -5,7 +5,8 @@
 //! - bytes: CRLF, missing final newline, invalid UTF-8, empty lines
 //! - rules: custom detectors, allow-lists, errors with path:line and exit 2
 //! - usage and I/O errors: exit codes, messages, nothing on stdout
-//! - streaming: threads do not change output, live-pipe latency, closed stdout, long lines
+//! - streaming: threads do not change output, live-pipe latency, widened pipes, closed stdout,
+//!   long lines
 //! - `loganon rules test`, and the README's rule example
 
 use crate::util::*;
@@ -374,6 +375,32 @@ fn a_line_from_a_live_pipe_comes_out_at_once() {
         // The contract is 100 ms; the bound here leaves room for a loaded CI machine.
         assert!(worst < Duration::from_millis(500), "latency {worst:?}");
     }
+}
+
+#[test]
+fn the_pipes_on_both_sides_are_widened() {
+    // What Linux grants an unprivileged process; loganon asks for `PIPE_SIZE`.
+    let limit: usize = std::fs::read_to_string("/proc/sys/fs/pipe-max-size").unwrap().trim().parse().unwrap();
+    let want = loganon::pipes::PIPE_SIZE.min(limit);
+    assert!(want > 64 * 1024, "pipe-max-size {limit} leaves nothing to test");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("loganon"))
+        .args(["--now", NOW])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    writeln!(stdin, "ping from 203.0.113.9").unwrap();
+    stdin.flush().unwrap();
+    // A line out means loganon is past its set-up, where it widens both pipes.
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert!(line.starts_with("ping from 203.0.113.0 expires_at="), "{line}");
+    assert_eq!(rustix::pipe::fcntl_getpipe_size(&stdin).unwrap(), want, "standard input");
+    assert_eq!(rustix::pipe::fcntl_getpipe_size(stdout.get_ref()).unwrap(), want, "standard output");
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
 }
 
 #[test]
