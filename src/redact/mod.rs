@@ -35,7 +35,6 @@ use crate::anonymize::{self, IpPseudonym, WorkerKeys};
 use crate::format::{Field, Format};
 use classes::Classes;
 use ipnet::IpNet;
-use regex::bytes::CaptureLocations;
 use span::{Found, RuleId, Span};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -284,9 +283,10 @@ pub struct Scratch {
     /// The regex rules (by index in `Engine::patterns`) whose anchor occurs in the region being
     /// scanned, each with where it first occurs.
     anchor_hits: Vec<(usize, usize)>,
-    /// Capture slots per regex rule, made on first use, and the engine they were made for.
-    captures: Vec<Option<CaptureLocations>>,
-    captures_of: u64,
+    /// Search state (cache and capture slots) per regex rule, made on first use, and the engine
+    /// they were made for.
+    searches: Vec<Option<pattern::Search>>,
+    searches_of: u64,
 }
 
 impl Scratch {
@@ -645,15 +645,15 @@ impl Engine {
             // One scan for every pattern's anchor; a pattern runs only from its first hit.
             self.anchors[format as usize].scan(region, &mut scratch.anchor_hits);
             if !scratch.anchor_hits.is_empty() {
-                if scratch.captures_of != self.id {
-                    scratch.captures.clear();
-                    scratch.captures_of = self.id;
+                if scratch.searches_of != self.id {
+                    scratch.searches.clear();
+                    scratch.searches_of = self.id;
                 }
-                scratch.captures.resize_with(self.patterns.len(), || None);
+                scratch.searches.resize_with(self.patterns.len(), || None);
                 for &(k, from) in &scratch.anchor_hits {
                     let (id, p) = &self.patterns[k];
-                    let locs = scratch.captures[k].get_or_insert_with(|| p.capture_locations());
-                    p.find_from(region, from, *id, locs, spans);
+                    let search = scratch.searches[k].get_or_insert_with(|| p.search());
+                    p.find_from(region, from, *id, search, spans);
                 }
             }
         }

@@ -1,6 +1,10 @@
 //! Custom regex finder: a user's pattern from the rules, compiled once with Unicode off.
 //!
-//! Bytes regexes (`regex::bytes`) so that invalid UTF-8 neither stops a match nor needs decoding.
+//! Bytes regexes so that invalid UTF-8 neither stops a match nor needs decoding. They are
+//! `regex-automata`'s meta regexes, the engine behind the `regex` crate, compiled as `regex`
+//! compiles a `bytes::Regex`; used directly for two things `regex` does not offer: a search
+//! anchored where the anchor automaton saw a match's prefix (see [`Pattern::find_from`]), and a
+//! cache per worker ([`Search`]) instead of one taken from a shared pool at every search.
 //! If the pattern has a capture group named `value`, only that group is redacted
 //! (`session=(?P<value>[0-9a-f]+)` keeps `session=`); otherwise the whole match is. Captures are
 //! resolved only for patterns that have that group, and only where the group cannot be read off
@@ -11,7 +15,10 @@
 
 use super::span::{Found, RuleId, Span};
 use super::tail::ValueTail;
-use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
+use regex_automata::meta::{self, Regex};
+use regex_automata::util::captures::Captures;
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input, MatchKind, PatternID};
 use regex_syntax::hir::Hir;
 
 /// Largest compiled program accepted, so a pattern cannot blow up memory per worker.
@@ -23,6 +30,13 @@ pub struct Pattern {
     value: Value,
     anchor: Option<Anchor>,
     source: String,
+}
+
+/// One worker's search state for one pattern: the lazy DFA's cache and the capture slots.
+#[derive(Clone, Debug)]
+pub struct Search {
+    cache: meta::Cache,
+    caps: Captures,
 }
 
 /// What of a match is redacted.
@@ -153,14 +167,25 @@ fn literal_anchor(hir: &Hir) -> Option<Anchor> {
 impl Pattern {
     /// Compiles `source`; the error text is the regex crate's, which points into the pattern.
     pub fn new(source: &str) -> Result<Self, String> {
-        let regex = RegexBuilder::new(source)
-            .unicode(false)
-            .size_limit(SIZE_LIMIT)
-            .dfa_size_limit(SIZE_LIMIT)
-            .build()
-            .map_err(|e| e.to_string())?;
+        // The configuration `regex::bytes::RegexBuilder` makes with `unicode(false)`, `size_limit`
+        // and `dfa_size_limit`, and its error texts.
+        let regex = Regex::builder()
+            .syntax(syntax::Config::new().unicode(false).utf8(false))
+            .configure(
+                Regex::config()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .utf8_empty(false)
+                    .nfa_size_limit(Some(SIZE_LIMIT))
+                    .hybrid_cache_capacity(SIZE_LIMIT),
+            )
+            .build(source)
+            .map_err(|e| match (e.size_limit(), e.syntax_error()) {
+                (Some(limit), _) => format!("Compiled regex exceeds size limit of {limit} bytes."),
+                (None, Some(syntax)) => syntax.to_string(),
+                (None, None) => e.to_string(),
+            })?;
         let hir = syntax(source);
-        let value = match regex.capture_names().position(|n| n == Some("value")) {
+        let value = match regex.group_info().to_index(PatternID::ZERO, "value") {
             None => Value::Whole,
             Some(group) => hir.as_ref().and_then(ValueTail::of).map_or(Value::Group(group), Value::Tail),
         };
@@ -181,49 +206,70 @@ impl Pattern {
 
     /// True if the pattern matches the empty string, which would redact nothing useful.
     pub fn matches_empty(&self) -> bool {
-        self.regex.is_match(b"")
+        self.regex.is_match(&b""[..])
     }
 
-    /// Slots for [`Pattern::find_from`] to resolve the `value` group in, reusable across calls.
-    pub fn capture_locations(&self) -> CaptureLocations {
-        self.regex.capture_locations()
+    /// A search state for [`Pattern::find_from`], reusable across calls by one worker.
+    pub fn search(&self) -> Search {
+        Search { cache: self.regex.create_cache(), caps: self.regex.create_captures() }
     }
 
     /// Pushes every match from byte `from` on (look-behind such as `\b` still sees the byte
-    /// before). A pattern whose `value` group needs a capture search is searched with its capture
-    /// slots (`locs`) from the start: the regex engine finds the match with its DFA first and
+    /// before).
+    ///
+    /// For a pattern with an [`Anchor`], `from` is where the anchor automaton saw one of its
+    /// prefixes, which is where a match most often starts. So the first search is anchored
+    /// there: it needs neither the
+    /// regex's own literal scan nor, once it has the match's end, the reverse search for its
+    /// start. Only if no match starts there does an unanchored search go on from the next byte;
+    /// either way the first match found is the leftmost, as an unanchored search from `from`
+    /// would find it. A pattern whose `value` group needs a capture search is searched with its
+    /// capture slots from the start: the regex engine finds the match with its DFA first and
     /// resolves the groups only within it, so a separate search for the match would pay for the
     /// DFA twice.
-    pub fn find_from(&self, b: &[u8], from: usize, rule: RuleId, locs: &mut CaptureLocations, out: &mut Vec<Span>) {
-        let mut at = from;
-        while at <= b.len() {
-            let (m, value) = if let Value::Group(g) = self.value {
-                let Some(m) = self.regex.captures_read_at(locs, b, at) else { break };
-                (m.range(), locs.get(g).map(|(s, e)| s..e))
+    pub fn find_from(&self, b: &[u8], from: usize, rule: RuleId, s: &mut Search, out: &mut Vec<Span>) {
+        let first = if self.anchor.is_some() { Anchored::Yes } else { Anchored::No };
+        let mut input = Input::new(b).range(from..).anchored(first);
+        loop {
+            let found = if let Value::Group(g) = self.value {
+                self.regex.search_captures_with(&mut s.cache, &input, &mut s.caps);
+                s.caps.get_match().map(|m| (m.range(), s.caps.get_group(g).map(|v| v.range())))
             } else {
-                let Some(m) = self.regex.find_at(b, at) else { break };
-                let start = match &self.value {
-                    Value::Tail(tail) => tail.start(b, m.range()),
-                    _ => m.start(),
-                };
-                (m.range(), Some(start..m.end()))
+                self.regex.search_with(&mut s.cache, &input).map(|m| {
+                    let start = match &self.value {
+                        Value::Tail(tail) => tail.start(b, m.range()),
+                        _ => m.start(),
+                    };
+                    (m.range(), Some(start..m.end()))
+                })
             };
-            at = if m.is_empty() { m.end + 1 } else { m.end };
-            if let Some(v) = value.filter(|v| !v.is_empty()) {
-                out.push(Span::new(v.start, v.end, rule, Found::Other));
+            let at = match found {
+                Some((m, value)) => {
+                    if let Some(v) = value.filter(|v| !v.is_empty()) {
+                        out.push(Span::new(v.start, v.end, rule, Found::Other));
+                    }
+                    if m.is_empty() { m.end + 1 } else { m.end }
+                }
+                None if input.get_anchored().is_anchored() => input.start() + 1,
+                None => break,
+            };
+            if at > b.len() {
+                break;
             }
+            input = Input::new(b).range(at..);
         }
     }
 
     /// Pushes every match in `b`.
     pub fn find(&self, b: &[u8], rule: RuleId, out: &mut Vec<Span>) {
-        self.find_from(b, 0, rule, &mut self.capture_locations(), out);
+        self.find_from(b, 0, rule, &mut self.search(), out);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn literal_anchor(source: &str) -> Option<Anchor> {
         super::literal_anchor(&syntax(source)?)
@@ -279,14 +325,90 @@ mod tests {
     #[test]
     fn search_from_a_position_sees_the_byte_before() {
         let p = Pattern::new(r"\btok=(?P<value>\w+)").unwrap();
-        let mut locs = p.capture_locations();
         let (mut v, line) = (Vec::new(), b"xtok=a tok=b tok=c");
-        p.find_from(line, 1, 0, &mut locs, &mut v);
+        p.find_from(line, 1, 0, &mut p.search(), &mut v);
         let found: Vec<_> = v.iter().map(|s| &line[s.start..s.end]).collect();
         assert_eq!(found, [b"b", b"c"]);
         v.clear();
-        Pattern::new(r"\b").unwrap().find_from(b"a b", 0, 0, &mut locs, &mut v);
+        Pattern::new(r"\b").unwrap().find(b"a b", 0, &mut v);
         assert!(v.is_empty(), "empty matches are skipped and the search ends");
+    }
+
+    /// Patterns whose first anchor hit often starts no match: a look-behind that fails there, a
+    /// prefix that needs more after it, alternatives of different lengths, a `value` group read
+    /// by a capture search, one read off the match's end, and no anchor at all.
+    const SEARCHED: &[&str] = &[
+        r"\btok=(?P<value>\w+)",
+        r"tok=\d+",
+        r"(?:ab|abc)d",
+        r"(?:[Ff]ailed \S+ for(?: invalid user)?|[Ii]nvalid user) +(?P<value>[^\s\[\]]+)",
+        r"hooks\.slack\.com/(?:services|workflows)/(?P<value>[A-Za-z0-9_/-]+)",
+        r"u=(?P<value>\w+)!",
+        r"\d{3}-\d{2}",
+        r"x*",
+    ];
+
+    fn text() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop::sample::select(
+            &[
+                "tok=",
+                "xtok=",
+                "12",
+                "a",
+                " ",
+                "ab",
+                "abc",
+                "d",
+                "Failed password for ",
+                "invalid user ",
+                "bob",
+                "[",
+                "hooks.slack.com/services/",
+                "T0/B1",
+                "u=",
+                "!",
+                "-",
+                "\u{e9}",
+                "\n",
+            ][..],
+        );
+        prop::collection::vec(piece, 0..14).prop_map(|p| p.concat().into_bytes())
+    }
+
+    proptest! {
+        /// From the first place a match could start (the first anchor hit, as the engine passes
+        /// it; 0 without an anchor), `find_from` finds what the `regex` crate's unanchored
+        /// searches find from there, match after match.
+        #[test]
+        fn anchored_first_searches_find_what_unanchored_ones_do(text in text()) {
+            for source in SEARCHED {
+                let p = Pattern::new(source).unwrap();
+                let from = match p.anchor() {
+                    None => 0,
+                    Some(a) => match a.literals.iter().filter_map(|l| memchr::memmem::find(&text, l)).min() {
+                        Some(at) => at,
+                        None => continue,
+                    },
+                };
+                let mut got = Vec::new();
+                p.find_from(&text, from, 0, &mut p.search(), &mut got);
+                let got: Vec<_> = got.iter().map(|s| s.start..s.end).collect();
+                let regex = regex::bytes::RegexBuilder::new(source).unicode(false).build().unwrap();
+                let group = regex.capture_names().position(|n| n == Some("value"));
+                let mut locs = regex.capture_locations();
+                let (mut want, mut at) = (Vec::new(), from);
+                while at <= text.len() {
+                    let Some(m) = regex.captures_read_at(&mut locs, &text, at) else { break };
+                    let value = match group {
+                        Some(g) => locs.get(g).map(|(s, e)| s..e),
+                        None => Some(m.range()),
+                    };
+                    want.extend(value.filter(|v| !v.is_empty()));
+                    at = if m.range().is_empty() { m.end() + 1 } else { m.end() };
+                }
+                prop_assert_eq!(got, want, "{} from {}", source, from);
+            }
+        }
     }
 
     #[test]
