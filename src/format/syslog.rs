@@ -8,7 +8,7 @@
 //! hosts; the retention tagger clamps what remains to the clock anyway.
 
 use super::Field;
-use crate::time::{civil_from_days, digits, month_abbrev, parse_rfc3339_prefix, unix_seconds};
+use crate::time::{civil_from_days, days_in_month, digits, month_abbrev, parse_rfc3339_prefix, unix_seconds};
 
 /// Skips a `<PRI>` of one to three digits and, after it, an RFC 5424 version `1 `.
 fn header_len(b: &[u8]) -> usize {
@@ -23,8 +23,11 @@ fn header_len(b: &[u8]) -> usize {
     if b.get(at..at + 2) == Some(b"1 ") { at + 2 } else { at }
 }
 
-/// `Mmm dd HH:MM:SS` (day space-padded or zero-padded) at `at`, year inferred from `now`.
-fn rfc3164(b: &[u8], at: usize, now: i64) -> Option<i64> {
+/// `Mmm dd HH:MM:SS` (day space-padded or zero-padded) at `at`, as [month, day, hour, minute,
+/// second], if each is in range. The day must exist in a leap year: `Feb 29` is a date, and
+/// whether its year is leap is for [`rfc3164`] to find out. This is all the field splitter asks
+/// (is this a syslog header?), so it need not compute a time.
+fn rfc3164_stamp(b: &[u8], at: usize) -> Option<[u32; 5]> {
     let s = b.get(at..at + 15)?;
     if s[3] != b' ' || s[6] != b' ' || s[9] != b':' || s[12] != b':' {
         return None;
@@ -32,6 +35,13 @@ fn rfc3164(b: &[u8], at: usize, now: i64) -> Option<i64> {
     let month = month_abbrev(s)?;
     let day = if s[4] == b' ' { digits::<1>(s, 5)? } else { digits::<2>(s, 4)? };
     let (h, m, sec) = (digits::<2>(s, 7)?, digits::<2>(s, 10)?, digits::<2>(s, 13)?);
+    let in_range = (1..=days_in_month(2000, month)).contains(&day) && h <= 23 && m <= 59 && sec <= 60;
+    in_range.then_some([month, day, h, m, sec])
+}
+
+/// The time of an [`rfc3164_stamp`] at `at`, its year inferred from `now`.
+fn rfc3164(b: &[u8], at: usize, now: i64) -> Option<i64> {
+    let [month, day, h, m, sec] = rfc3164_stamp(b, at)?;
     let (year, _, _) = civil_from_days(now.div_euclid(86_400));
     match unix_seconds(year, month, day, h, m, sec) {
         Some(t) if t <= now + 86_400 => Some(t),
@@ -72,7 +82,7 @@ pub fn fields(b: &[u8], out: &mut Vec<Field>) -> bool {
             None => return false,
         },
         Some(b'-') if v5424 => head + 1,
-        Some(b'A'..=b'Z') if rfc3164(b, head, 0).is_some() => head + 15,
+        Some(b'A'..=b'Z') if rfc3164_stamp(b, head).is_some() => head + 15,
         _ => return false,
     };
     let Some((hs, he)) = (b.get(ts_end) == Some(&b' ')).then(|| token(b, ts_end + 1)).flatten() else {
@@ -174,6 +184,11 @@ mod tests {
         let f = split(r#"<34>1 2026-11-22T10:00:00.003Z web1 app 88 ID7 [ex@1 ip="192.0.2.1" a="x\]y"] hello there"#);
         assert_eq!(f[4], ("structured_data".into(), r#"[ex@1 ip="192.0.2.1" a="x\]y"]"#));
         assert_eq!(f[5], ("message".into(), "hello there"));
+        // A leap day is a syslog date (the year, which the line lacks, decides if it was real).
+        let f = split("Feb 29 10:00:00 gw app: started");
+        assert_eq!(f[..2], [("hostname".into(), "gw"), ("app_name".into(), "app")]);
+        assert!(split("Feb 30 10:00:00 gw app: started").is_empty());
+        assert!(split("Nov 22 24:00:00 gw app: started").is_empty());
         let f = split("<34>1 - - - - - - msg");
         assert_eq!(f[0], ("hostname".into(), "-"));
         assert!(split("2026-11-22T10:00:00Z INFO started").is_empty(), "an application log, not syslog");
