@@ -27,6 +27,10 @@
 //!   leaves at most one literal able to match at any position; and after a hit the search resumes
 //!   one byte after its start, not after its end. Hits then come in order of their start, each
 //!   start once, and the scan stops as soon as every anchored pattern has its first hit.
+//! - A scan that goes on to the end of the region has seen every place a match can start, so it
+//!   also gives each pattern the last of them ([`Hit::last`]): a pattern is not searched again
+//!   past it, which spares the search after a line's only match, and the search after a prefix
+//!   that starts no match (`Failed to start` for the sshd user rule's `Failed `).
 //! - Each log format has its own automaton, over the patterns that apply to it: the sshd user
 //!   names' anchors (`Failed `, `session `, ...) are not scanned for in access-log lines.
 //! - A pattern's prefixes are a set of alternatives, so one pattern may own several literals, and
@@ -69,6 +73,19 @@ fn spellings(lit: &[u8]) -> Vec<Vec<u8>> {
             v
         })
         .collect()
+}
+
+/// Where the matches of a pattern can start in a region: at or after `first`, and at or before
+/// `last`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Hit {
+    /// The pattern, by its index in the list the automaton was made from.
+    pub pattern: usize,
+    /// The first position where one of its anchors occurs (0 for a pattern without an anchor).
+    pub first: usize,
+    /// The last such position, or `usize::MAX` if it is not known: the pattern has no anchor, or
+    /// the scan stopped early because every pattern had a hit.
+    pub last: usize,
 }
 
 /// The anchor automaton of a list of patterns (by their index in that list).
@@ -150,13 +167,12 @@ impl Anchors {
         self.pairs.as_ref().is_none_or(|p| b.windows(2).any(|w| p.contains(w[0], w[1])))
     }
 
-    /// Leaves in `hits` each pattern `k` a match of which can start in `b`, with the first
-    /// position it can start at (0 for a pattern without an anchor), in the order of `k`.
-    /// Most regions hold no anchor, so the list, not a slot per pattern, is what the caller
-    /// walks.
-    pub fn scan(&self, b: &[u8], hits: &mut Vec<(usize, usize)>) {
+    /// Leaves in `hits` each pattern a match of which can start in `b`, with where (see [`Hit`]),
+    /// in the order of the patterns. Most regions hold no anchor, so the list, not a slot per
+    /// pattern, is what the caller walks.
+    pub fn scan(&self, b: &[u8], hits: &mut Vec<Hit>) {
         hits.clear();
-        hits.extend(self.unanchored.iter().map(|&k| (k, 0)));
+        hits.extend(self.unanchored.iter().map(|&pattern| Hit { pattern, first: 0, last: usize::MAX }));
         let Some(ac) = &self.ac else { return };
         if b.len() < self.shortest || (b.len() < SHORT_REGION && !self.may_hold_pair(b)) {
             return;
@@ -166,11 +182,17 @@ impl Anchors {
         while let Some(m) = ac.find(Input::new(b).range(at..)) {
             let i = m.pattern().as_usize();
             for &k in &self.owners[self.starts[i]..self.starts[i + 1]] {
-                if !hits[unanchored..].iter().any(|&(h, _)| h == k) {
-                    hits.push((k, m.start()));
+                match hits[unanchored..].iter_mut().find(|h| h.pattern == k) {
+                    Some(hit) => hit.last = m.start(),
+                    None => hits.push(Hit { pattern: k, first: m.start(), last: m.start() }),
                 }
             }
             if hits.len() - unanchored == self.anchored {
+                // Every pattern has its first hit: the rest of the region is not scanned, so
+                // where the last ones are is not known.
+                for hit in &mut hits[unanchored..] {
+                    hit.last = usize::MAX;
+                }
                 break;
             }
             at = m.start() + 1;
@@ -194,12 +216,17 @@ mod tests {
         Anchors::scoped(anchors, |_| true)
     }
 
-    /// The hit list of `b`: (pattern, first possible start), which must be in pattern order.
-    fn first(a: &Anchors, b: &str) -> Vec<(usize, usize)> {
+    /// The hit list of `b`, which must be in pattern order.
+    fn hits(a: &Anchors, b: &str) -> Vec<Hit> {
         let mut hits = Vec::new();
         a.scan(b.as_bytes(), &mut hits);
-        assert!(hits.windows(2).all(|w| w[0].0 < w[1].0), "hits out of order: {hits:?}");
+        assert!(hits.windows(2).all(|w| w[0].pattern < w[1].pattern), "hits out of order: {hits:?}");
         hits
+    }
+
+    /// The hit list of `b` as (pattern, first possible start).
+    fn first(a: &Anchors, b: &str) -> Vec<(usize, usize)> {
+        hits(a, b).iter().map(|h| (h.pattern, h.first)).collect()
     }
 
     #[test]
@@ -221,6 +248,18 @@ mod tests {
         assert_eq!(first(&nested, "zabcd"), [(0, 1), (1, 1), (2, 2)]);
         assert_eq!(first(&nested, "zabd"), [(0, 1), (1, 1)], "a shorter anchor may fire for a longer one");
         assert_eq!(first(&a, "TOKEN=1 Token=2"), [(3, 0), (4, 0)]);
+    }
+
+    #[test]
+    fn last_hit_per_pattern_when_the_scan_reaches_the_end() {
+        let a = all(&[anchor(&["ab"], false), anchor(&["xy", "zz"], false), None, anchor(&["never"], false)]);
+        let last = |b: &str| hits(&a, b).iter().map(|h| (h.pattern, h.last)).collect::<Vec<_>>();
+        assert_eq!(last("ab ab xy ab zz"), [(0, 9), (1, 12), (2, usize::MAX)]);
+        assert_eq!(last("zzz ab"), [(0, 4), (1, 1), (2, usize::MAX)], "overlapping starts each count");
+        // Every anchored pattern hit: the scan stops there, and the last hits are unknown.
+        let b = all(&[anchor(&["ab"], false), anchor(&["xy"], false)]);
+        let got: Vec<_> = hits(&b, "ab xy ab xy").iter().map(|h| (h.first, h.last)).collect();
+        assert_eq!(got, [(0, usize::MAX), (3, usize::MAX)]);
     }
 
     #[test]

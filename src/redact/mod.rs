@@ -282,7 +282,7 @@ pub struct Scratch {
     rejected: Vec<u64>,
     /// The regex rules (by index in `Engine::patterns`) whose anchor occurs in the region being
     /// scanned, each with where it first occurs.
-    anchor_hits: Vec<(usize, usize)>,
+    anchor_hits: Vec<anchors::Hit>,
     /// Search state (cache and capture slots) per regex rule, made on first use, and the engine
     /// they were made for.
     searches: Vec<Option<pattern::Search>>,
@@ -650,10 +650,10 @@ impl Engine {
                     scratch.searches_of = self.id;
                 }
                 scratch.searches.resize_with(self.patterns.len(), || None);
-                for &(k, from) in &scratch.anchor_hits {
-                    let (id, p) = &self.patterns[k];
-                    let search = scratch.searches[k].get_or_insert_with(|| p.search());
-                    p.find_from(region, from, *id, search, spans);
+                for hit in &scratch.anchor_hits {
+                    let (id, p) = &self.patterns[hit.pattern];
+                    let search = scratch.searches[hit.pattern].get_or_insert_with(|| p.search());
+                    p.find_from(region, hit.first..=hit.last, *id, search, spans);
                 }
             }
         }

@@ -20,6 +20,7 @@ use regex_automata::util::captures::Captures;
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, MatchKind, PatternID};
 use regex_syntax::hir::Hir;
+use std::ops::RangeInclusive;
 
 /// Largest compiled program accepted, so a pattern cannot blow up memory per worker.
 const SIZE_LIMIT: usize = 8 << 20;
@@ -214,12 +215,12 @@ impl Pattern {
         Search { cache: self.regex.create_cache(), caps: self.regex.create_captures() }
     }
 
-    /// Pushes every match from byte `from` on (look-behind such as `\b` still sees the byte
-    /// before).
+    /// Pushes every match that starts within `starts` (look-behind such as `\b` still sees the
+    /// byte before the first). A match found there may end past it.
     ///
-    /// For a pattern with an [`Anchor`], `from` is where the anchor automaton saw one of its
-    /// prefixes, which is where a match most often starts. So the first search is anchored
-    /// there: it needs neither the
+    /// For a pattern with an [`Anchor`], the range runs from the first to the last place the
+    /// anchor automaton saw one of its prefixes, and the first is where a match most often
+    /// starts. So the first search is anchored there: it needs neither the
     /// regex's own literal scan nor, once it has the match's end, the reverse search for its
     /// start. Only if no match starts there does an unanchored search go on from the next byte;
     /// either way the first match found is the leftmost, as an unanchored search from `from`
@@ -227,9 +228,16 @@ impl Pattern {
     /// capture slots from the start: the regex engine finds the match with its DFA first and
     /// resolves the groups only within it, so a separate search for the match would pay for the
     /// DFA twice.
-    pub fn find_from(&self, b: &[u8], from: usize, rule: RuleId, s: &mut Search, out: &mut Vec<Span>) {
+    pub fn find_from(
+        &self,
+        b: &[u8],
+        starts: RangeInclusive<usize>,
+        rule: RuleId,
+        s: &mut Search,
+        out: &mut Vec<Span>,
+    ) {
         let first = if self.anchor.is_some() { Anchored::Yes } else { Anchored::No };
-        let mut input = Input::new(b).range(from..).anchored(first);
+        let mut input = Input::new(b).range(*starts.start()..).anchored(first);
         loop {
             let found = if let Value::Group(g) = self.value {
                 self.regex.search_captures_with(&mut s.cache, &input, &mut s.caps);
@@ -253,7 +261,7 @@ impl Pattern {
                 None if input.get_anchored().is_anchored() => input.start() + 1,
                 None => break,
             };
-            if at > b.len() {
+            if at > b.len() || at > *starts.end() {
                 break;
             }
             input = Input::new(b).range(at..);
@@ -262,7 +270,7 @@ impl Pattern {
 
     /// Pushes every match in `b`.
     pub fn find(&self, b: &[u8], rule: RuleId, out: &mut Vec<Span>) {
-        self.find_from(b, 0, rule, &mut self.search(), out);
+        self.find_from(b, 0..=usize::MAX, rule, &mut self.search(), out);
     }
 }
 
@@ -323,12 +331,21 @@ mod tests {
     }
 
     #[test]
-    fn search_from_a_position_sees_the_byte_before() {
+    fn searches_see_the_byte_before_and_end_at_the_last_start() {
         let p = Pattern::new(r"\btok=(?P<value>\w+)").unwrap();
         let (mut v, line) = (Vec::new(), b"xtok=a tok=b tok=c");
-        p.find_from(line, 1, 0, &mut p.search(), &mut v);
+        p.find_from(line, 1..=usize::MAX, 0, &mut p.search(), &mut v);
         let found: Vec<_> = v.iter().map(|s| &line[s.start..s.end]).collect();
         assert_eq!(found, [b"b", b"c"]);
+        // The range bounds where matches start, not where they end: the last one starts at its
+        // end, right where the one before it ends.
+        v.clear();
+        let p = Pattern::new(r"tok=\d+").unwrap();
+        p.find_from(b"tok=1tok=22 tok", 0..=5, 0, &mut p.search(), &mut v);
+        assert_eq!(v.iter().map(|s| (s.start, s.end)).collect::<Vec<_>>(), [(0, 5), (5, 11)]);
+        v.clear();
+        p.find_from(b"tok=1tok=22 tok", 0..=4, 0, &mut p.search(), &mut v);
+        assert_eq!(v.len(), 1, "no match starts after the range");
         v.clear();
         Pattern::new(r"\b").unwrap().find(b"a b", 0, &mut v);
         assert!(v.is_empty(), "empty matches are skipped and the search ends");
@@ -339,6 +356,7 @@ mod tests {
     /// by a capture search, one read off the match's end, and no anchor at all.
     const SEARCHED: &[&str] = &[
         r"\btok=(?P<value>\w+)",
+        r"(?i)tok=(?P<value>\w+)",
         r"tok=\d+",
         r"(?:ab|abc)d",
         r"(?:[Ff]ailed \S+ for(?: invalid user)?|[Ii]nvalid user) +(?P<value>[^\s\[\]]+)",
@@ -352,6 +370,7 @@ mod tests {
         let piece = prop::sample::select(
             &[
                 "tok=",
+                "TOK=",
                 "xtok=",
                 "12",
                 "a",
@@ -376,22 +395,32 @@ mod tests {
     }
 
     proptest! {
-        /// From the first place a match could start (the first anchor hit, as the engine passes
-        /// it; 0 without an anchor), `find_from` finds what the `regex` crate's unanchored
-        /// searches find from there, match after match.
+        /// Between the first and the last place a match could start (the anchor hits, as the
+        /// engine passes them; anywhere without an anchor), `find_from` finds what the `regex`
+        /// crate's unanchored searches find from the first, match after match.
         #[test]
         fn anchored_first_searches_find_what_unanchored_ones_do(text in text()) {
             for source in SEARCHED {
                 let p = Pattern::new(source).unwrap();
-                let from = match p.anchor() {
-                    None => 0,
-                    Some(a) => match a.literals.iter().filter_map(|l| memchr::memmem::find(&text, l)).min() {
-                        Some(at) => at,
-                        None => continue,
-                    },
+                let starts = match p.anchor() {
+                    None => 0..=usize::MAX,
+                    Some(a) => {
+                        let at = |p: usize, l: &[u8]| {
+                            text.get(p..p + l.len()).is_some_and(|t| {
+                                if a.case_insensitive { t.eq_ignore_ascii_case(l) } else { t == l }
+                            })
+                        };
+                        let hits: Vec<usize> =
+                            (0..text.len()).filter(|&p| a.literals.iter().any(|l| at(p, l))).collect();
+                        match (hits.iter().min(), hits.iter().max()) {
+                            (Some(&first), Some(&last)) => first..=last,
+                            _ => continue,
+                        }
+                    }
                 };
+                let from = *starts.start();
                 let mut got = Vec::new();
-                p.find_from(&text, from, 0, &mut p.search(), &mut got);
+                p.find_from(&text, starts, 0, &mut p.search(), &mut got);
                 let got: Vec<_> = got.iter().map(|s| s.start..s.end).collect();
                 let regex = regex::bytes::RegexBuilder::new(source).unicode(false).build().unwrap();
                 let group = regex.capture_names().position(|n| n == Some("value"));
