@@ -349,16 +349,8 @@ fn output_does_not_depend_on_the_thread_count() {
 
 #[test]
 fn a_line_from_a_live_pipe_comes_out_at_once() {
-    let bin = assert_cmd::cargo::cargo_bin("loganon");
     for threads in ["1", "2"] {
-        let mut child = std::process::Command::new(&bin)
-            .args(["--now", NOW, "--threads", threads])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let (mut child, mut stdin, mut stdout) = filter_on_pipes(&["--now", NOW, "--threads", threads]);
         let mut worst = Duration::ZERO;
         for i in 0..5 {
             let t = Instant::now();
@@ -383,14 +375,7 @@ fn the_pipes_on_both_sides_are_widened() {
     let limit: usize = std::fs::read_to_string("/proc/sys/fs/pipe-max-size").unwrap().trim().parse().unwrap();
     let want = loganon::pipes::PIPE_SIZE.min(limit);
     assert!(want > 64 * 1024, "pipe-max-size {limit} leaves nothing to test");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("loganon"))
-        .args(["--now", NOW])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let (mut child, mut stdin, mut stdout) = filter_on_pipes(&["--now", NOW]);
     writeln!(stdin, "ping from 203.0.113.9").unwrap();
     stdin.flush().unwrap();
     // A line out means loganon is past its set-up, where it widens both pipes.

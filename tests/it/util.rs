@@ -1,12 +1,28 @@
 //! Helpers shared by the integration test modules.
 
 use assert_cmd::Command;
+use std::io::BufReader;
 use std::path::PathBuf;
+use std::process::{Child, ChildStdin, ChildStdout, Stdio};
 
 pub const NOW: &str = "2026-11-22T12:00:00Z";
 
 pub fn loganon() -> Command {
     Command::cargo_bin("loganon").unwrap()
+}
+
+/// The filter started with `args` on pipes the test holds: its standard input, and its standard
+/// output read line by line.
+pub fn filter_on_pipes(args: &[&str]) -> (Child, ChildStdin, BufReader<ChildStdout>) {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("loganon"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take().unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    (child, stdin, stdout)
 }
 
 /// Runs loganon with `args` on `input`; returns (stdout, stderr, exit code).
