@@ -281,7 +281,7 @@ pub struct Scratch {
     /// Candidates the built-in detectors' confirmation rejected, per rule index.
     rejected: Vec<u64>,
     /// The regex rules (by index in `Engine::patterns`) whose anchor occurs in the region being
-    /// scanned, each with where it first occurs.
+    /// scanned, each with where its matches can start.
     anchor_hits: Vec<anchors::Hit>,
     /// Search state (cache and capture slots) per regex rule, made on first use, and the engine
     /// they were made for.
@@ -642,7 +642,8 @@ impl Engine {
             }
         }
         if !self.patterns.is_empty() {
-            // One scan for every pattern's anchor; a pattern runs only from its first hit.
+            // One scan for every pattern's anchor; a pattern runs only from its first hit, and
+            // looks for no match that starts after its last.
             self.anchors[format as usize].scan(region, &mut scratch.anchor_hits);
             if !scratch.anchor_hits.is_empty() {
                 if scratch.searches_of != self.id {

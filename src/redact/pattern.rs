@@ -220,14 +220,13 @@ impl Pattern {
     ///
     /// For a pattern with an [`Anchor`], the range runs from the first to the last place the
     /// anchor automaton saw one of its prefixes, and the first is where a match most often
-    /// starts. So the first search is anchored there: it needs neither the
-    /// regex's own literal scan nor, once it has the match's end, the reverse search for its
-    /// start. Only if no match starts there does an unanchored search go on from the next byte;
-    /// either way the first match found is the leftmost, as an unanchored search from `from`
-    /// would find it. A pattern whose `value` group needs a capture search is searched with its
-    /// capture slots from the start: the regex engine finds the match with its DFA first and
-    /// resolves the groups only within it, so a separate search for the match would pay for the
-    /// DFA twice.
+    /// starts. So the first search is anchored there: it needs neither the regex's own literal
+    /// scan nor, once it has the match's end, the reverse search for its start. Only if no match
+    /// starts there does an unanchored search go on from the next byte; either way the first
+    /// match found is the leftmost, as an unanchored search from the range's start would find
+    /// it. A pattern whose `value` group needs a capture search is searched with its capture
+    /// slots from the start: the regex engine finds the match with its DFA first and resolves the
+    /// groups only within it, so a separate search for the match would pay for the DFA twice.
     pub fn find_from(
         &self,
         b: &[u8],
