@@ -77,17 +77,25 @@ fn glued_right(b: &[u8], end: usize) -> bool {
     }
 }
 
+/// Where the first octet of a quad whose first separator is at `sep` starts: the one to three
+/// digits before the separator, none of them before `next_free` (where the last quad ended).
+/// `None` if the separator is not past `next_free`, or more than three digits come before it.
+fn first_octet(b: &[u8], sep: usize, next_free: usize) -> Option<usize> {
+    if sep <= next_free {
+        return None;
+    }
+    let mut start = sep - 1;
+    while start > next_free && b[start - 1].is_ascii_digit() && sep - start < 4 {
+        start -= 1;
+    }
+    (sep - start <= 3).then_some(start)
+}
+
 /// Pushes a span for a dashed quad written in a host name whose first dash is at `dash`, if
 /// there is one; `next_free` is where the last one ended.
 fn dashed_at(b: &[u8], dash: usize, next_free: &mut usize, rule: RuleId, out: &mut Vec<Span>) {
-    if dash <= *next_free {
-        return;
-    }
-    let mut start = dash - 1;
-    while start > *next_free && b[start - 1].is_ascii_digit() && dash - start < 4 {
-        start -= 1;
-    }
-    if dash - start > 3 || (start > 0 && b[start - 1].is_ascii_digit()) {
+    let Some(start) = first_octet(b, dash, *next_free) else { return };
+    if start > 0 && b[start - 1].is_ascii_digit() {
         return;
     }
     let Some((addr, end)) = parse_sep(b, start, b'-') else { return };
@@ -106,14 +114,8 @@ fn dashed_at(b: &[u8], dash: usize, next_free: &mut usize, rule: RuleId, out: &m
 /// Pushes a span for the dotted quad whose first dot is at `dot`, if there is one; `next_free`
 /// is where the last one ended. Returns true if the octet checks rejected the candidate.
 fn dotted_at(b: &[u8], dot: usize, next_free: &mut usize, rule: RuleId, out: &mut Vec<Span>) -> bool {
-    if dot < *next_free + 1 {
-        return false;
-    }
-    let mut start = dot - 1;
-    while start > *next_free && b[start - 1].is_ascii_digit() && dot - start < 4 {
-        start -= 1;
-    }
-    if dot - start > 3 || glued_left(b, start) {
+    let Some(start) = first_octet(b, dot, *next_free) else { return false };
+    if glued_left(b, start) {
         return false;
     }
     match parse_at(b, start) {
