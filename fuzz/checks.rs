@@ -4,9 +4,9 @@
 //! so a crash libFuzzer finds and the saved input replayed by `cargo test` run the same code.
 //!
 //! How each check reads its bytes (the seed files under `fuzz/regressions/<target>/` follow it):
-//! - [`framing`]: byte 0 picks `max_line`, byte 1 the number `k` of chunk sizes (0-7), the next
-//!   `k` bytes are the chunk sizes the reader hands out in turn (0 = one `Interrupted` error), the
-//!   rest is the stream.
+//! - [`framing`]: byte 0 picks `max_line`; byte 1 the number `k` of chunk sizes (0-7, its low three
+//!   bits) and the read size (its high five); the next `k` bytes are the chunk sizes the reader
+//!   hands out in turn (0 = one `Interrupted` error), the rest is the stream.
 //! - [`formats`]: the whole input is one line.
 //! - [`redact_line`]: part (a) processes every line of the whole input; for part (b), byte 0 picks
 //!   where the planted values go in the rest.
@@ -17,7 +17,7 @@
 
 use loganon::anonymize::Pseudonymizer;
 use loganon::format::{self, Field, Format, json};
-use loganon::framing::{Batch, DEFAULT_MAX_LINE, Framer};
+use loganon::framing::{Batch, DEFAULT_MAX_LINE, Framer, MIN_AVERAGE_LINE, READ_SIZE};
 use loganon::process::{CUT_MARK, LineScratch, Options, Processor, Stats};
 use loganon::redact::classes::Classes;
 use loganon::rules::{IpMode, Ruleset, Source, examples};
@@ -67,9 +67,12 @@ impl Read for Chunked {
     }
 }
 
-/// Frames `stream` read in `sizes` chunks; returns each line with its cut flag.
-pub fn frame(stream: &[u8], sizes: &[u8], max_line: usize) -> Vec<(Vec<u8>, bool)> {
-    let mut framer = Framer::new(Chunked::new(stream, sizes.iter().map(|&s| usize::from(s))), max_line);
+/// Frames `stream` read `read_size` bytes at a time from a source that hands out `sizes` chunks;
+/// returns each line with its cut flag.
+pub fn frame(stream: &[u8], sizes: &[u8], max_line: usize, read_size: usize) -> Vec<(Vec<u8>, bool)> {
+    let source = Chunked::new(stream, sizes.iter().map(|&s| usize::from(s)));
+    let mut framer = Framer::new(source, max_line, read_size);
+    let max_lines = (read_size / MIN_AVERAGE_LINE).max(1);
     let mut batch = Batch::default();
     let mut lines = Vec::new();
     while framer.fill(&mut batch).expect("reading from memory cannot fail") {
@@ -79,6 +82,7 @@ pub fn frame(stream: &[u8], sizes: &[u8], max_line: usize) -> Vec<(Vec<u8>, bool
         lines.extend(batch.lines().map(|(l, c)| (l.to_vec(), c)));
         let cuts = lines[before..].iter().filter(|(_, c)| *c).count();
         assert_eq!(cuts, batch.cut.len(), "every cut offset is the start of a line of its batch");
+        assert!(lines.len() - before <= max_lines, "a batch of {} lines, limit {max_lines}", lines.len() - before);
     }
     lines
 }
@@ -107,12 +111,18 @@ pub fn framing(data: &[u8]) {
     let [pick, k, rest @ ..] = data else { return };
     // Mostly tiny limits, so that fuzz-sized inputs cross them; sometimes the default.
     let max_line = if *pick >= 0xf0 { DEFAULT_MAX_LINE } else { 1 + usize::from(*pick % 48) };
+    // Mostly reads of a few times 64 bytes, whose batches reach their line limit; sometimes the
+    // default read.
+    let read_size = match *k >> 3 {
+        0 => READ_SIZE,
+        r => usize::from(r) * MIN_AVERAGE_LINE / 4,
+    };
     let k = usize::from(*k % 8).min(rest.len());
     let (sizes, stream) = rest.split_at(k);
 
-    let whole = frame(stream, &[], max_line);
-    let chunked = frame(stream, sizes, max_line);
-    assert_eq!(chunked, whole, "chunks {sizes:?}, max_line {max_line}");
+    let whole = frame(stream, &[], max_line, READ_SIZE);
+    let chunked = frame(stream, sizes, max_line, read_size);
+    assert_eq!(chunked, whole, "chunks {sizes:?}, max_line {max_line}, read_size {read_size}");
     assert_eq!(whole, frame_reference(stream, max_line), "max_line {max_line}");
     for (i, (line, _)) in whole.iter().enumerate() {
         assert!(!line.is_empty(), "line {i} is empty");

@@ -31,7 +31,7 @@ pub fn run(
     let (mut stats, mut a, mut b) = (Stats::default(), Vec::new(), Vec::new());
     let mut batch = Batch::default();
     for src in sources {
-        let mut framer = Framer::new(src, max_line);
+        let mut framer = Framer::new(src, max_line, crate::framing::READ_SIZE);
         while framer.fill(&mut batch)? {
             for (line, cut) in batch.lines() {
                 summary.lines += 1;

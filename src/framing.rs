@@ -9,15 +9,23 @@
 //! next newline is read and discarded without being stored. A last line without a newline is
 //! still a line, unless the source stopped early (an `UnexpectedEof` read error, see
 //! [`shutdown`](crate::shutdown)): then it may end inside a value and is cut like an over-long one.
+//!
+//! A batch also holds at most one line per [`MIN_AVERAGE_LINE`] bytes of the read size. Every line
+//! gains an expiry tag of about 32 bytes on its way out, so a read of empty lines would otherwise
+//! come out some thirty times its size (a 256 KiB read of `\n`s, 9 MB). The lines past the limit
+//! stay in the framer and make up the next batches, which are handed out without another read.
 
 use std::io::{self, ErrorKind, Read};
 
-/// Bytes asked of the source per read. Larger than a pipe's default capacity (64 KiB), so that a
-/// full pipe is drained in one call.
+/// Bytes asked of the source per read, unless the framer is given another size. Larger than a
+/// pipe's default capacity (64 KiB), so that a full pipe is drained in one call.
 pub const READ_SIZE: usize = 256 * 1024;
 
 /// Default longest line kept whole: 1 MiB.
 pub const DEFAULT_MAX_LINE: usize = 1 << 20;
+
+/// A batch holds at most `read_size / MIN_AVERAGE_LINE` lines (4096 for 256 KiB reads).
+pub const MIN_AVERAGE_LINE: usize = 64;
 
 /// Complete lines (each ending in `\n`, except possibly the last line of the input).
 #[derive(Debug, Default)]
@@ -54,8 +62,18 @@ pub struct Framer<R> {
     /// the batch directly would need it zero-filled before every read (a safe `read` cannot take
     /// uninitialized memory), which cost a 256 KiB memset per read, per line on a live pipe.
     buf: Box<[u8]>,
+    /// What the last batch left, from `carry_at` on: complete lines past its line limit (the
+    /// first `carry_ready` bytes, already checked for length, with their cuts in `carry_cut`, as
+    /// offsets into `carry`), then the unfinished last line, which holds no newline. Each batch
+    /// takes the next lines from `carry_at` on, without moving the ones left.
     carry: Vec<u8>,
+    carry_at: usize,
+    carry_ready: usize,
+    /// How many lines the `carry_ready` bytes hold.
+    carry_lines: usize,
+    carry_cut: Vec<usize>,
     max_line: usize,
+    max_lines: usize,
     discarding: bool,
     eof: bool,
     /// The source reported that it stopped before its end.
@@ -65,12 +83,20 @@ pub struct Framer<R> {
 }
 
 impl<R: Read> Framer<R> {
-    pub fn new(src: R, max_line: usize) -> Self {
+    /// A framer that reads `read_size` bytes at a time (at least one) and keeps lines of up to
+    /// `max_line` bytes whole.
+    pub fn new(src: R, max_line: usize, read_size: usize) -> Self {
+        let read_size = read_size.max(1);
         Self {
             src,
-            buf: vec![0; READ_SIZE].into_boxed_slice(),
+            buf: vec![0; read_size].into_boxed_slice(),
             carry: Vec::new(),
+            carry_at: 0,
+            carry_ready: 0,
+            carry_lines: 0,
+            carry_cut: Vec::new(),
             max_line: max_line.max(1),
+            max_lines: (read_size / MIN_AVERAGE_LINE).max(1),
             discarding: false,
             eof: false,
             stopped: false,
@@ -137,13 +163,20 @@ impl<R: Read> Framer<R> {
 
     /// Refills `batch` with the next lines. Returns `false` when the input is exhausted.
     ///
-    /// The batch starts with the carried unfinished line, which holds no newline, and a read is
+    /// While lines from the last read are waiting, the batch is the next of them, up to the limit.
+    /// Otherwise it starts with the carried unfinished line, which holds no newline, and a read is
     /// added while the batch holds none: so at each read only the bytes it added are searched
     /// for one, and a line as long as `max_line` costs time linear in its length.
     pub fn fill(&mut self, batch: &mut Batch) -> io::Result<bool> {
         batch.data.clear();
         batch.cut.clear();
-        batch.data.append(&mut self.carry);
+        if self.carry_ready > 0 {
+            self.hand_out_carried_lines(batch);
+            return Ok(true);
+        }
+        batch.data.extend_from_slice(&self.carry[self.carry_at..]);
+        self.carry.clear();
+        self.carry_at = 0;
         loop {
             if self.eof {
                 // At the end the batch holds at most the unfinished last line, from offset 0.
@@ -176,11 +209,67 @@ impl<R: Read> Framer<R> {
             // Cutting keeps every newline at or after `old`.
             let new = old.min(batch.data.len());
             if let Some(last) = memchr::memrchr(b'\n', &batch.data[new..]).map(|i| new + i) {
-                self.carry.extend_from_slice(&batch.data[last + 1..]);
-                batch.data.truncate(last + 1);
+                self.limit_lines(batch, last + 1);
                 return Ok(true);
             }
         }
+    }
+
+    /// Ends the batch after at most `max_lines` of the complete lines in `batch.data[..complete]`
+    /// and carries everything after that end (the remaining lines, then the unfinished one).
+    fn limit_lines(&mut self, batch: &mut Batch, complete: usize) {
+        let lines = &batch.data[..complete];
+        let (mut end, mut carried) = (complete, 0);
+        // Counting is one vector pass, and is needed only where lines can be over the limit.
+        if lines.len() > self.max_lines {
+            let count = memchr::memchr_iter(b'\n', lines).count();
+            let kept;
+            (end, kept) = self.end_of_lines(lines, count);
+            carried = count - kept;
+        }
+        self.carry.extend_from_slice(&batch.data[end..]);
+        self.carry_ready = complete - end;
+        self.carry_lines = carried;
+        let first_carried = batch.cut.partition_point(|&c| c < end);
+        self.carry_cut.extend(batch.cut.drain(first_carried..).map(|c| c - end));
+        batch.data.truncate(end);
+    }
+
+    /// Fills `batch` with the next (at most `max_lines`) of the carried complete lines.
+    fn hand_out_carried_lines(&mut self, batch: &mut Batch) {
+        let (at, ready) = (self.carry_at, self.carry_ready);
+        let (len, lines) = self.end_of_lines(&self.carry[at..at + ready], self.carry_lines);
+        batch.data.extend_from_slice(&self.carry[at..at + len]);
+        let cuts = self.carry_cut.partition_point(|&c| c < at + len);
+        batch.cut.extend(self.carry_cut.drain(..cuts).map(|c| c - at));
+        self.carry_at += len;
+        self.carry_ready -= len;
+        self.carry_lines -= lines;
+    }
+
+    /// The end of the first `max_lines` of `lines` (`count` complete lines), or of all of them,
+    /// and how many lines that is.
+    ///
+    /// Lines are mostly alike, so the share of the bytes that the limit's share of the lines
+    /// would take is tried first, cut back to a line end, and counted (a vector pass); a prefix
+    /// denser than the whole is shrunk the same way again, each try shorter than the last, and one
+    /// line is always within the limit. The few lines that are then missing are found one by one.
+    fn end_of_lines(&self, lines: &[u8], count: usize) -> (usize, usize) {
+        let (mut end, mut count) = (lines.len(), count);
+        while count > self.max_lines {
+            let share = (end as u128 * self.max_lines as u128 / count as u128) as usize;
+            end = match memchr::memrchr(b'\n', &lines[..share]) {
+                Some(nl) => nl + 1,
+                None => memchr::memchr(b'\n', lines).expect("complete lines end in a newline") + 1,
+            };
+            count = memchr::memchr_iter(b'\n', &lines[..end]).count();
+        }
+        let from = end;
+        for nl in memchr::memchr_iter(b'\n', &lines[from..]).take(self.max_lines - count) {
+            end = from + nl + 1;
+            count += 1;
+        }
+        (end, count)
     }
 }
 
@@ -200,11 +289,17 @@ mod tests {
     }
 
     fn frame(input: &[u8], chunk: usize, max_line: usize) -> Vec<(Vec<u8>, bool)> {
-        let mut f = Framer::new(Trickle(input, chunk), max_line);
+        batches(input, chunk, max_line, READ_SIZE).concat()
+    }
+
+    /// The lines of each batch, reading `read_size` bytes at a time from a source that returns at
+    /// most `chunk` bytes per read.
+    fn batches(input: &[u8], chunk: usize, max_line: usize, read_size: usize) -> Vec<Vec<(Vec<u8>, bool)>> {
+        let mut f = Framer::new(Trickle(input, chunk), max_line, read_size);
         let mut b = Batch::default();
         let mut out = Vec::new();
         while f.fill(&mut b).unwrap() {
-            out.extend(b.lines().map(|(l, c)| (l.to_vec(), c)));
+            out.push(b.lines().map(|(l, c)| (l.to_vec(), c)).collect());
         }
         out
     }
@@ -287,7 +382,7 @@ mod tests {
     #[test]
     fn a_stopped_source_ends_the_input_and_its_unfinished_line_is_cut() {
         for (input, last) in [(&b"one\ntwo jane@exa"[..], Some(b"two jane@exa".to_vec())), (b"one\n", None)] {
-            let mut f = Framer::new(Stopping(input), 1 << 20);
+            let mut f = Framer::new(Stopping(input), 1 << 20, READ_SIZE);
             let (mut b, mut lines) = (Batch::default(), Vec::new());
             while f.fill(&mut b).unwrap() {
                 lines.extend(b.lines().map(|(l, c)| (l.to_vec(), c)));
@@ -296,6 +391,35 @@ mod tests {
             expected.extend(last.map(|l| (l, true)));
             assert_eq!(lines, expected);
         }
+    }
+
+    /// Short lines fill several batches per read, none over the limit, and they come out in
+    /// order with their cut flags wherever the batches end; with reads of 256 bytes the limit is
+    /// four lines.
+    #[test]
+    fn a_batch_holds_at_most_one_line_per_64_bytes_read() {
+        let mut input = Vec::new();
+        for i in 0..40 {
+            let line = if i % 7 == 3 { "x".repeat(12) } else { i.to_string() };
+            input.extend_from_slice(line.as_bytes());
+            input.push(b'\n');
+        }
+        input.extend_from_slice(b"end");
+        let whole = frame(&input, usize::MAX, 1 << 20);
+        assert_eq!(whole.len(), 41);
+        for chunk in [1, 5, 64, 256, usize::MAX] {
+            let limited = batches(&input, chunk, 8, 256);
+            assert!(limited.iter().all(|b| !b.is_empty() && b.len() <= 4), "chunk {chunk}: {limited:?}");
+            let lines = limited.concat();
+            assert_eq!(lines.len(), 41, "chunk {chunk}");
+            for (i, ((got, cut), (want, _))) in lines.iter().zip(&whole).enumerate() {
+                let long = want.len() > 9;
+                assert_eq!(*cut, long, "line {i}, chunk {chunk}");
+                assert_eq!(got, if long { &b"xxxxxxxx\n"[..] } else { &want[..] }, "line {i}, chunk {chunk}");
+            }
+        }
+        // Whole reads of 256 bytes hold 40 lines and the unfinished one: 11 batches of up to 4.
+        assert_eq!(batches(&input, usize::MAX, 8, 256).len(), 11);
     }
 
     #[test]

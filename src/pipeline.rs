@@ -13,7 +13,7 @@
 //! reaches the output as soon as its batch is done. A closed output (`EPIPE`) ends the run
 //! quietly; any other write error is returned.
 
-use crate::framing::{Batch, Framer};
+use crate::framing::{Batch, Framer, READ_SIZE};
 use crate::process::{Finding, LineScratch, Processor, Stats};
 use crate::report::ReportWriter;
 use crossbeam_channel::{Receiver, Sender, bounded};
@@ -161,7 +161,7 @@ fn read_batches(
 ) -> io::Result<()> {
     let mut seq = 0u64;
     for src in sources {
-        let mut framer = Framer::new(src, settings.max_line);
+        let mut framer = Framer::new(src, settings.max_line, READ_SIZE);
         loop {
             // The writer stopped (closed output): nothing more to do.
             let Ok(mut slot) = free_rx.recv() else { return Ok(()) };
@@ -214,7 +214,7 @@ fn run_inline(
     let mut scratch = LineScratch::default();
     let mut stats = Stats::default();
     for src in sources {
-        let mut framer = Framer::new(src, settings.max_line);
+        let mut framer = Framer::new(src, settings.max_line, READ_SIZE);
         while framer.fill(&mut slot.input)? {
             slot.input.now = clock();
             process_batch(p, &mut slot, &mut scratch, &mut stats);

@@ -85,6 +85,6 @@ fn the_checks_are_not_vacuous() {
         checks::process(&p, &mut loganon::process::LineScratch::default(), b"a\nb\n", false);
     }));
     // The reference framing is what the framer does; a wrong limit would not match it.
-    assert_eq!(checks::frame(b"abcdef\ngh", &[2], 4), checks::frame_reference(b"abcdef\ngh", 4));
-    assert_ne!(checks::frame(b"abcdef\ngh", &[2], 4), checks::frame_reference(b"abcdef\ngh", 5));
+    assert_eq!(checks::frame(b"abcdef\ngh", &[2], 4, 64), checks::frame_reference(b"abcdef\ngh", 4));
+    assert_ne!(checks::frame(b"abcdef\ngh", &[2], 4, 64), checks::frame_reference(b"abcdef\ngh", 5));
 }
