@@ -88,7 +88,7 @@ pub struct AnonArgs {
     #[arg(long = "rules", value_name = "PATH")]
     pub rules: Vec<PathBuf>,
 
-    /// Worker threads [default: all cores]. Output order never depends on it.
+    /// Worker threads, 1 to 64 [default: all cores, at most 64]. Output order never depends on it.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 

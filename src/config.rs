@@ -1,15 +1,15 @@
 //! Validated runtime configuration: command-line arguments become a [`Config`] here, once.
 //!
 //! Everything that can be wrong with the arguments (a rule file that does not parse, hash mode
-//! without a usable key, a malformed `--now`, zero threads) is found while building the config,
-//! before a byte of input is read, and reported as a [`ConfigError`] whose kind maps to an exit
-//! code. The built config cannot be misconfigured. [`Anonymizer`] is the part the filter and
+//! without a usable key, a malformed `--now`, a thread count out of range) is found while
+//! building the config, before a byte of input is read, and reported as a [`ConfigError`] whose
+//! kind maps to an exit code. The built config cannot be misconfigured. [`Anonymizer`] is the part the filter and
 //! `serve` share (rules, key, clock, processor); each builds it through the same path.
 
 use crate::anonymize::Pseudonymizer;
 use crate::cli::{AnonArgs, FormatArg, IpModeArg, RunArgs};
 use crate::format::Format;
-use crate::pipeline::Settings;
+use crate::pipeline::{MAX_THREADS, Settings};
 use crate::process::{Options, Processor};
 use crate::rules::{IpMode, RuleError, Ruleset, Source};
 use std::path::{Path, PathBuf};
@@ -141,9 +141,13 @@ impl Anonymizer {
             None => Clock::Wall,
         };
         let threads = match args.threads {
-            Some(0) => return Err(ConfigError::Usage("--threads must be at least 1".into())),
-            Some(n) => n,
-            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            Some(n @ 1..=MAX_THREADS) => n,
+            Some(n) => {
+                return Err(ConfigError::Usage(format!(
+                    "--threads {n}: give 1 to {MAX_THREADS} (one reader and one writer feed the workers, so more add memory, not speed)"
+                )));
+            }
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS),
         };
         if args.max_line == 0 {
             return Err(ConfigError::Usage("--max-line must be at least 1".into()));

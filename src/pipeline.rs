@@ -9,6 +9,12 @@
 //! `seq % slots`, which cannot overflow because no more than `slots` batches are in flight.
 //! With one thread the same stages run inline, without channels.
 //!
+//! Memory: a slot holds its input (one read, plus the unfinished line carried into it) and its
+//! output (the input with a tag on each of at most `read / 64` lines: about 1.5 times the read).
+//! Reads are 256 KiB while [`BATCH_MEMORY`] holds that many slots, and smaller with many threads,
+//! down to 64 KiB, so that the buffers in flight stay near the same total whatever `--threads`
+//! is (at most [`MAX_THREADS`]). A batch holding a line of `--max-line` bytes grows to hold it.
+//!
 //! Output is written a whole batch at a time and nothing is held back, so a line from a live pipe
 //! reaches the output as soon as its batch is done. A closed output (`EPIPE`) ends the run
 //! quietly; any other write error is returned.
@@ -39,6 +45,21 @@ pub struct Settings {
 pub struct Sinks<'a> {
     pub out: &'a mut (dyn Write + Send),
     pub report: Option<ReportWriter<'a>>,
+}
+
+/// The buffers of all batches in flight (input and output) take about this much memory.
+pub const BATCH_MEMORY: usize = 24 << 20;
+
+/// The most worker threads. Each holds its own engine (about 250 KiB) and adds two batches in
+/// flight, while a single reader and a single writer feed them all, which far fewer saturate.
+pub const MAX_THREADS: usize = 64;
+
+/// The smallest read: a pipe's default capacity.
+const MIN_READ: usize = 64 * 1024;
+
+/// The read size that keeps `slots` batches within [`BATCH_MEMORY`]; each holds about three reads.
+fn read_size(slots: usize) -> usize {
+    (BATCH_MEMORY / slots.max(1) / 3).clamp(MIN_READ, READ_SIZE)
 }
 
 /// One batch's buffers, recycled.
@@ -139,7 +160,7 @@ fn run_parallel(
             .collect();
         drop((work_rx, done_tx));
         let writer = scope.spawn(move || write_in_order(sinks, done_rx, free_tx, slots));
-        let read_result = read_batches(sources, settings, clock, &free_rx, &work_tx);
+        let read_result = read_batches(sources, settings, read_size(slots), clock, &free_rx, &work_tx);
         drop(work_tx);
         let mut stats = Stats::default();
         for w in workers {
@@ -155,13 +176,14 @@ fn run_parallel(
 fn read_batches(
     sources: Vec<Box<dyn Read + Send>>,
     settings: Settings,
+    read_size: usize,
     clock: &(dyn Fn() -> i64 + Sync),
     free_rx: &Receiver<Slot>,
     work_tx: &Sender<(u64, Slot)>,
 ) -> io::Result<()> {
     let mut seq = 0u64;
     for src in sources {
-        let mut framer = Framer::new(src, settings.max_line, READ_SIZE);
+        let mut framer = Framer::new(src, settings.max_line, read_size);
         loop {
             // The writer stopped (closed output): nothing more to do.
             let Ok(mut slot) = free_rx.recv() else { return Ok(()) };

@@ -283,6 +283,9 @@ fn usage_errors_exit_2_with_a_clear_message() {
     assert!(err.contains("RFC 3339"), "{err}");
     let (_, _, code) = run(&["--threads", "0"], b"");
     assert_eq!(code, 2);
+    let (_, err, code) = run(&["--threads", "65"], b"");
+    assert_eq!(code, 2);
+    assert!(err.contains("1 to 64"), "{err}");
     let (_, _, code) = run(&["--ip-mode", "scramble"], b"");
     assert_eq!(code, 2);
 }
