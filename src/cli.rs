@@ -242,7 +242,7 @@ pub struct BenchArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
-    /// Run the inline [[example]]s of rule files (the default rules if none are given); prints a
+    /// Run the inline `[[example]]`s of rule files (the default rules if none are given); prints a
     /// diff for each failure and exits 1 if any fails. Each file is a ruleset of its own, as
     /// `--rules FILE` would use it, unless --merged is given.
     Test {

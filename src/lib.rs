@@ -10,14 +10,14 @@
 //! - [`config`]: arguments validated into a runnable [`config::Config`].
 //! - [`rules`]: rule files: on-disk model, loading with `path:line` errors, inline examples.
 //! - [`framing`]: bytes to batches of lines, with the line length limit.
-//! - [`format`]: per-format event times and JSON structure.
+//! - [`format`](mod@format): per-format event times and JSON structure.
 //! - [`redact`]: the engine: one detector per file, span merge, render.
 //! - [`anonymize`]: IP truncation and keyed pseudonyms.
 //! - [`retention`]: expiry from event time and carried categories.
 //! - [`process`]: one line through format, redaction and tagging.
 //! - [`pipeline`]: reader -> workers -> ordered writer.
 //! - [`pipes`]: larger pipe buffers on standard input and output, for fewer waits on either side.
-//! - [`bench`]: `loganon bench`: throughput and per-rule cost of a ruleset.
+//! - [`bench`](mod@bench): `loganon bench`: throughput and per-rule cost of a ruleset.
 //! - [`diff`]: `loganon diff`: the lines a rule change would alter.
 //! - [`manual`]: `loganon man` and `loganon completions`, generated from [`cli`].
 //! - [`report`]: `--report` findings as JSON lines, without the values.

@@ -1,6 +1,6 @@
 //! IPv4 finder: dotted quads with octets 0-255, standing alone.
 //!
-//! Gate: from the region's byte-class masks ([`classes`]), the dots that have a digit on both sides
+//! Gate: from the region's byte-class masks ([`classes`](super::classes)), the dots that have a digit on both sides
 //! and another such dot two to four bytes on with only digits between: the first dot of a quad
 //! always does, and the lone dots of versions and sizes (`HTTP/1.1`, `537.36`) do not. Only those
 //! are candidates (and counted as rejected when they hold no address). Confirmation in code

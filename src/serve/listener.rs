@@ -41,7 +41,7 @@ pub struct Shared {
     /// Cancelled when the shutdown future completes (SIGTERM/SIGINT in the binary): the accept
     /// loops take the connections the kernel already completed, then return, dropping their
     /// listeners, so no new client gets in; each connection switches to draining: it goes on
-    /// reading only while its client keeps sending (until EOF, or [`DRAIN_QUIET`] of silence).
+    /// reading only while its client keeps sending (until EOF, or `DRAIN_QUIET` of silence).
     pub shutdown: CancellationToken,
     /// Cancelled when the drain timeout has passed after `shutdown`: connections stop reading
     /// at once. Either way a connection then anonymizes every complete frame it holds and its
