@@ -182,12 +182,22 @@ fn read_batches(
     work_tx: &Sender<(u64, Slot)>,
 ) -> io::Result<()> {
     let mut seq = 0u64;
+    // The slot a source's end left unfilled, for the next source: dropped, it would be missing
+    // from the ring for good, and after `slots` sources none would be left.
+    let mut unfilled = None;
     for src in sources {
         let mut framer = Framer::new(src, settings.max_line, read_size);
         loop {
-            // The writer stopped (closed output): nothing more to do.
-            let Ok(mut slot) = free_rx.recv() else { return Ok(()) };
+            let mut slot = match unfilled.take() {
+                Some(slot) => slot,
+                // The writer stopped (closed output): nothing more to do.
+                None => match free_rx.recv() {
+                    Ok(slot) => slot,
+                    Err(_) => return Ok(()),
+                },
+            };
             if !framer.fill(&mut slot.input)? {
+                unfilled = Some(slot);
                 break;
             }
             slot.input.now = clock();

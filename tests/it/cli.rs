@@ -300,6 +300,25 @@ fn a_missing_input_file_is_an_io_error_before_any_output() {
     assert!(err.contains("/nonexistent/input.log"), "{err}");
 }
 
+/// More input files than the pipeline keeps batches (two per worker, plus two). Expected: every
+/// file's lines, in order. (The end of each file used to drop a batch's buffers, so with two
+/// threads the run hung for good at the seventh file.)
+#[test]
+fn more_input_files_than_batches_all_come_out_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["--now".to_string(), NOW.into(), "--threads".into(), "2".into()];
+    let mut want = String::new();
+    for i in 0..20 {
+        let path = dir.path().join(format!("part{i}.log"));
+        std::fs::write(&path, format!("part {i} from 192.0.2.{i}\n")).unwrap();
+        args.push(path.to_str().unwrap().into());
+        want.push_str(&format!("part {i} from 192.0.2.0 expires_at=2026-12-22T12:00:00Z\n"));
+    }
+    let out = loganon().args(&args).timeout(Duration::from_secs(20)).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), want);
+}
+
 #[test]
 fn a_key_file_readable_by_others_is_warned_about() {
     let dir = tempfile::tempdir().unwrap();
