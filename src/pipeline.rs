@@ -13,7 +13,11 @@
 //! output (the input with a tag on each of at most `read / 64` lines: about 1.5 times the read).
 //! Reads are 256 KiB while [`BATCH_MEMORY`] holds that many slots, and smaller with many threads,
 //! down to 64 KiB, so that the buffers in flight stay near the same total whatever `--threads`
-//! is (at most [`MAX_THREADS`]). A batch holding a line of `--max-line` bytes grows to hold it.
+//! is (at most [`MAX_THREADS`]). A batch holding a line of up to `--max-line` bytes grows to hold
+//! it, and its worker's per-line buffers grow several times over: so the reader also counts
+//! what the batches in flight take and holds a batch back until it fits in [`BATCH_MEMORY`]; a
+//! slot that grew is freed when it comes back, and so are a worker's per-line buffers after a
+//! line over `LONG_LINE`.
 //!
 //! Output is written a whole batch at a time and nothing is held back, so a line from a live pipe
 //! reaches the output as soon as its batch is done. A closed output (`EPIPE`) ends the run
@@ -62,6 +66,18 @@ fn read_size(slots: usize) -> usize {
     (BATCH_MEMORY / slots.max(1) / 3).clamp(MIN_READ, READ_SIZE)
 }
 
+/// The memory a batch of `len` input bytes is counted as while it is out: three times its input
+/// (the input, and the output with its tags), or seven times if it grew past two reads to hold a
+/// long line, whose worker's per-line buffers then take about five times that line (measured on
+/// lines of 1 MB). Batches of short lines keep the total at about [`BATCH_MEMORY`] by their
+/// number alone; a batch that would take it past is held back until others come back.
+fn charge(len: usize, read_size: usize) -> usize {
+    if len > 2 * read_size { 7 * len } else { 3 * len }
+}
+
+/// A line longer than this makes its worker free its per-line buffers afterwards.
+const LONG_LINE: usize = 64 * 1024;
+
 /// One batch's buffers, recycled.
 #[derive(Default)]
 struct Slot {
@@ -69,19 +85,36 @@ struct Slot {
     output: Vec<u8>,
     lines: u64,
     findings: Vec<Finding>,
+    /// What the batch is counted as against [`BATCH_MEMORY`] while it is out (see [`charge`]).
+    charge: usize,
 }
 
-fn process_batch(p: &Processor, slot: &mut Slot, scratch: &mut LineScratch, stats: &mut Stats) {
+impl Slot {
+    /// Frees buffers that a batch of long lines made grow past four reads.
+    fn fit(&mut self, read_size: usize) {
+        for buf in [&mut self.input.data, &mut self.output] {
+            if buf.capacity() > 4 * read_size {
+                *buf = Vec::new();
+            }
+        }
+    }
+}
+
+/// Anonymizes a batch into its output; returns the length of its longest line.
+fn process_batch(p: &Processor, slot: &mut Slot, scratch: &mut LineScratch, stats: &mut Stats) -> usize {
     slot.output.clear();
     slot.lines = 0;
     let now = slot.input.now;
+    let mut longest = 0;
     for (line, cut) in slot.input.lines() {
         scratch.line_no = slot.lines;
         p.line(line, cut, now, scratch, stats, &mut slot.output);
         slot.lines += 1;
+        longest = longest.max(line.len());
     }
     slot.findings.clear();
     std::mem::swap(&mut slot.findings, &mut scratch.findings);
+    longest
 }
 
 /// Writes a finished batch: its lines, then its findings. `false` if the output was closed.
@@ -149,7 +182,9 @@ fn run_parallel(
                     let mut scratch = LineScratch::default();
                     let mut stats = Stats::default();
                     for (seq, mut slot) in work_rx {
-                        process_batch(p, &mut slot, &mut scratch, &mut stats);
+                        if process_batch(p, &mut slot, &mut scratch, &mut stats) > LONG_LINE {
+                            scratch.release_line_buffers();
+                        }
                         if done_tx.send((seq, slot)).is_err() {
                             break;
                         }
@@ -182,24 +217,42 @@ fn read_batches(
     work_tx: &Sender<(u64, Slot)>,
 ) -> io::Result<()> {
     let mut seq = 0u64;
-    // The slot a source's end left unfilled, for the next source: dropped, it would be missing
-    // from the ring for good, and after `slots` sources none would be left.
-    let mut unfilled = None;
+    let mut in_flight = 0;
+    // Slots back from the writer but not yet filled. A source's end leaves one here for the next
+    // source: dropped, it would be missing from the ring for good, and after `slots` sources none
+    // would be left.
+    let mut idle = Vec::new();
+    // Takes the next slot the writer gives back, and its room. `None`: the writer stopped (a
+    // closed output), and there is nothing more to do.
+    let returned = |in_flight: &mut usize| {
+        let mut slot: Slot = free_rx.recv().ok()?;
+        *in_flight -= std::mem::take(&mut slot.charge);
+        slot.fit(read_size);
+        Some(slot)
+    };
     for src in sources {
         let mut framer = Framer::new(src, settings.max_line, read_size);
         loop {
-            let mut slot = match unfilled.take() {
+            let mut slot = match idle.pop() {
                 Some(slot) => slot,
-                // The writer stopped (closed output): nothing more to do.
-                None => match free_rx.recv() {
-                    Ok(slot) => slot,
-                    Err(_) => return Ok(()),
+                None => match returned(&mut in_flight) {
+                    Some(slot) => slot,
+                    None => return Ok(()),
                 },
             };
             if !framer.fill(&mut slot.input)? {
-                unfilled = Some(slot);
+                idle.push(slot);
                 break;
             }
+            // Batches come back in order, so the room comes; one batch alone always fits.
+            slot.charge = charge(slot.input.data.len(), read_size);
+            while in_flight > 0 && in_flight + slot.charge > BATCH_MEMORY {
+                match returned(&mut in_flight) {
+                    Some(back) => idle.push(back),
+                    None => return Ok(()),
+                }
+            }
+            in_flight += slot.charge;
             slot.input.now = clock();
             if work_tx.send((seq, slot)).is_err() {
                 return Ok(());
@@ -249,6 +302,7 @@ fn run_inline(
         let mut framer = Framer::new(src, settings.max_line, READ_SIZE);
         while framer.fill(&mut slot.input)? {
             slot.input.now = clock();
+            // One batch and one scratch: what a long line made them grow to is bounded already.
             process_batch(p, &mut slot, &mut scratch, &mut stats);
             if !deliver(sinks, &slot)? || !flush(sinks.out)? {
                 return Ok((Ending::OutputClosed, stats));

@@ -238,6 +238,23 @@ impl LineScratch {
     pub fn rejected(&self) -> &[u64] {
         self.redact.rejected()
     }
+
+    /// Frees the buffers that grow with the longest line processed (together several times its
+    /// length: a logfmt line's field list alone takes about four), keeping the caches (pseudonyms,
+    /// regex search state, tag texts). A worker that met a long line calls it, so that the
+    /// workers do not each keep that much for good.
+    pub fn release_line_buffers(&mut self) {
+        self.redact.release_region_buffers();
+        self.tokens = Vec::new();
+        self.stack = Vec::new();
+        self.fields = Vec::new();
+        self.seeds = Vec::new();
+        self.path = Vec::new();
+        self.path_text = Vec::new();
+        self.decoded = Vec::new();
+        self.rendered = Vec::new();
+        self.line_hits = Vec::new();
+    }
 }
 
 impl Processor {

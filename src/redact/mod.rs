@@ -316,6 +316,15 @@ impl Scratch {
         self.classified = None;
     }
 
+    /// Frees the buffers that grow with the longest region scanned (the spans, the class masks,
+    /// the normalized text), keeping the caches.
+    pub fn release_region_buffers(&mut self) {
+        self.spans = Vec::new();
+        self.classes = Classes::default();
+        self.classified = None;
+        self.norm = Vec::new();
+    }
+
     /// Sets the event time of the line about to be rendered: under key rotation it picks the
     /// period whose key the line's pseudonyms use.
     pub fn set_time(&mut self, time: i64) {
