@@ -51,7 +51,9 @@ pub struct Sinks<'a> {
     pub report: Option<ReportWriter<'a>>,
 }
 
-/// The buffers of all batches in flight (input and output) take about this much memory.
+/// What the batches in flight may take: their input and output, and for long lines the per-line
+/// buffers of the workers processing them (see `charge`). Reads are sized to it, and the reader
+/// holds back a batch that would go past it.
 pub const BATCH_MEMORY: usize = 24 << 20;
 
 /// The most worker threads. Each holds its own engine (about 250 KiB) and adds two batches in

@@ -240,9 +240,9 @@ impl LineScratch {
     }
 
     /// Frees the buffers that grow with the longest line processed (together several times its
-    /// length: a logfmt line's field list alone takes about four), keeping the caches (pseudonyms,
-    /// regex search state, tag texts). A worker that met a long line calls it, so that the
-    /// workers do not each keep that much for good.
+    /// length: the field list of a logfmt line of short pairs alone, about four), keeping the
+    /// caches (pseudonyms, regex search state, tag texts). A worker that met a long line calls
+    /// it, so that the workers do not each keep that much for good.
     pub fn release_line_buffers(&mut self) {
         self.redact.release_region_buffers();
         self.tokens = Vec::new();
