@@ -89,11 +89,34 @@ fn vm_hwm_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Streams `total` bytes to loganon's stdin (run with `--now NOW` and `args`), 1 MiB at a time
-/// from a generator thread (nothing of that size is ever allocated): `fill(offset, chunk)` writes
-/// the bytes from `offset` on. Polls the child's peak RSS while it runs.
+impl Streamed {
+    /// Checks that the peak RSS was measured and stayed under 64 MiB, and prints it.
+    fn assert_bounded(&self, what: &str) {
+        assert!(self.peak_rss_kib > 0, "the peak RSS was not measured");
+        assert!(self.peak_rss_kib < 64 * 1024, "{what}: peak RSS {} KiB", self.peak_rss_kib);
+        eprintln!("{what}: peak RSS {:.1} MiB, {:.2} s", self.peak_rss_kib as f64 / 1024.0, self.elapsed.as_secs_f64());
+    }
+}
+
+/// The most bytes [`stream`] asks its `fill` for at once.
+const CHUNK: usize = 1 << 20;
+
+/// A `fill` for [`stream`]: `unit` over and over. Each chunk is copied whole out of a pattern
+/// long enough for any phase (the test binary is unoptimized, and a byte or a unit at a time over
+/// 2 GiB would take minutes).
+fn repeating(unit: &[u8]) -> impl Fn(u64, &mut [u8]) + Send + 'static {
+    let period = unit.len();
+    let pattern: Vec<u8> = unit.iter().copied().cycle().take(CHUNK + period).collect();
+    move |offset, chunk| {
+        let phase = (offset % period as u64) as usize;
+        chunk.copy_from_slice(&pattern[phase..phase + chunk.len()]);
+    }
+}
+
+/// Streams `total` bytes to loganon's stdin (run with `--now NOW` and `args`), [`CHUNK`] at a
+/// time from a generator thread (nothing of that size is ever allocated): `fill(offset, chunk)`
+/// writes the bytes from `offset` on. Polls the child's peak RSS while it runs.
 fn stream(args: &[&str], total: u64, fill: impl Fn(u64, &mut [u8]) + Send + 'static) -> Streamed {
-    const CHUNK: usize = 1 << 20;
     let started = Instant::now();
     let mut child = Command::new(BIN)
         .args(["--now", NOW])
@@ -149,14 +172,10 @@ fn stream(args: &[&str], total: u64, fill: impl Fn(u64, &mut [u8]) + Send + 'sta
 /// One line of `total` bytes without a newline: filler words with `fragment` written at offset
 /// `at`.
 fn stream_line(total: u64, fragment: &[u8], at: u64) -> Streamed {
-    const FILLER: &[u8] = b"filler ";
-    // A filler pattern long enough to cut any chunk out of at any phase (chunks are copied whole:
-    // the test binary is unoptimized, and a byte at a time over 2 GiB would take minutes).
-    let pattern: Vec<u8> = FILLER.iter().copied().cycle().take((1 << 20) + FILLER.len()).collect();
+    let filler = repeating(b"filler ");
     let fragment = fragment.to_vec();
     stream(&[], total, move |offset, chunk| {
-        let phase = (offset % FILLER.len() as u64) as usize;
-        chunk.copy_from_slice(&pattern[phase..phase + chunk.len()]);
+        filler(offset, chunk);
         let end = offset + chunk.len() as u64;
         let frag_end = at + fragment.len() as u64;
         if at < end && frag_end > offset {
@@ -190,15 +209,7 @@ fn check_long_line(total: u64, fragment: &str, cut_before: &str, forbidden: &[&s
         assert!(!text.contains(f), "{f:?} is in the output: {}", &text[text.len().saturating_sub(200)..]);
     }
     assert!(out.stderr.contains("1 line(s) longer than --max-line"), "{}", out.stderr);
-    assert!(s.peak_rss_kib > 0, "the peak RSS was not measured");
-    assert!(s.peak_rss_kib < 64 * 1024, "peak RSS {} KiB", s.peak_rss_kib);
-    eprintln!(
-        "{} MiB line: peak RSS {:.1} MiB, {:.2} s ({:.0} MiB/s)",
-        total >> 20,
-        s.peak_rss_kib as f64 / 1024.0,
-        s.elapsed.as_secs_f64(),
-        (total >> 20) as f64 / s.elapsed.as_secs_f64()
-    );
+    s.assert_bounded(&format!("{} MiB line", total >> 20));
     s
 }
 
@@ -232,14 +243,12 @@ fn a_50_mib_line_is_cut_in_bounded_memory() {
 #[test]
 fn millions_of_empty_lines_through_many_threads_in_bounded_memory() {
     const LINES: u64 = 3 << 20;
-    let s = stream(&["--threads", "16"], LINES, |_, chunk| chunk.fill(b'\n'));
+    let s = stream(&["--threads", "16"], LINES, repeating(b"\n"));
     assert_eq!(s.out.code, Some(0), "stderr: {}", s.out.stderr);
     let line = format!("{TAG}\n");
     assert_eq!(s.out.stdout.len() as u64, LINES * line.len() as u64);
     assert!(s.out.stdout.chunks(line.len()).all(|l| l == line.as_bytes()), "every line is the tag alone");
-    assert!(s.peak_rss_kib > 0, "the peak RSS was not measured");
-    assert!(s.peak_rss_kib < 64 * 1024, "peak RSS {} KiB", s.peak_rss_kib);
-    eprintln!("{LINES} empty lines, 16 threads: peak RSS {:.1} MiB", s.peak_rss_kib as f64 / 1024.0);
+    s.assert_bounded(&format!("{LINES} empty lines, 16 threads"));
 }
 
 /// A long access log through the most threads. Expected: every line is anonymized, and memory
@@ -251,19 +260,13 @@ fn an_access_log_through_64_threads_in_bounded_memory() {
     const LINE: &[u8] =
         b"198.51.100.23 - - [22/Nov/2026:11:59:59 +0000] \"GET /a HTTP/1.1\" 200 512 \"-\" \"curl/8.5\"\n";
     const LINES: u64 = 512 << 10;
-    let s = stream(&["--threads", "64"], LINES * LINE.len() as u64, |offset, chunk| {
-        for (i, b) in chunk.iter_mut().enumerate() {
-            *b = LINE[((offset + i as u64) % LINE.len() as u64) as usize];
-        }
-    });
+    let s = stream(&["--threads", "64"], LINES * LINE.len() as u64, repeating(LINE));
     assert_eq!(s.out.code, Some(0), "stderr: {}", s.out.stderr);
     // The tag is the line's own time plus the default 30 days.
     let want = b"198.51.100.0 - - [22/Nov/2026:11:59:59 +0000] \"GET /a HTTP/1.1\" 200 512 \"-\" \"curl/8.5\" expires_at=2026-12-22T11:59:59Z\n";
     assert_eq!(s.out.stdout.len() as u64, LINES * want.len() as u64);
     assert!(s.out.stdout.chunks(want.len()).all(|l| l == want), "every line is anonymized alike");
-    assert!(s.peak_rss_kib > 0, "the peak RSS was not measured");
-    assert!(s.peak_rss_kib < 64 * 1024, "peak RSS {} KiB", s.peak_rss_kib);
-    eprintln!("{LINES} access lines, 64 threads: peak RSS {:.1} MiB", s.peak_rss_kib as f64 / 1024.0);
+    s.assert_bounded(&format!("{LINES} access lines, 64 threads"));
 }
 
 /// Over-long lines through many threads: each batch grows to hold its cut line (1 MiB), and 66
@@ -276,12 +279,9 @@ fn an_access_log_through_64_threads_in_bounded_memory() {
 fn over_long_lines_through_32_threads_in_bounded_memory() {
     const LINE: u64 = 2 << 20;
     const LINES: u64 = 48;
-    let s = stream(&["--threads", "32"], LINES * LINE, |offset, chunk| {
-        for (i, b) in chunk.iter_mut().enumerate() {
-            let at = (offset + i as u64) % LINE;
-            *b = if at == LINE - 1 { b'\n' } else { b"filler "[(at % 7) as usize] };
-        }
-    });
+    let mut line: Vec<u8> = b"filler ".iter().copied().cycle().take(LINE as usize - 1).collect();
+    line.push(b'\n');
+    let s = stream(&["--threads", "32"], LINES * LINE, repeating(&line));
     assert_eq!(s.out.code, Some(0), "stderr: {}", s.out.stderr);
     let text = s.out.text();
     assert_eq!(text.lines().count() as u64, LINES);
@@ -290,9 +290,7 @@ fn over_long_lines_through_32_threads_in_bounded_memory() {
         "every line is cut and marked"
     );
     assert!(s.out.stderr.contains(&format!("{LINES} line(s) longer than --max-line")), "{}", s.out.stderr);
-    assert!(s.peak_rss_kib > 0, "the peak RSS was not measured");
-    assert!(s.peak_rss_kib < 64 * 1024, "peak RSS {} KiB", s.peak_rss_kib);
-    eprintln!("{LINES} lines of 2 MiB, 32 threads: peak RSS {:.1} MiB", s.peak_rss_kib as f64 / 1024.0);
+    s.assert_bounded(&format!("{LINES} lines of 2 MiB, 32 threads"));
 }
 
 // ---------------------------------------------------------------------------------------------
