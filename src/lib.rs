@@ -16,6 +16,7 @@
 //! - [`retention`]: expiry from event time and carried categories.
 //! - [`process`]: one line through format, redaction and tagging.
 //! - [`pipeline`]: reader -> workers -> ordered writer.
+//! - [`heap`]: freed memory handed back to the system after long lines.
 //! - [`pipes`]: larger pipe buffers on standard input and output, for fewer waits on either side.
 //! - [`bench`](mod@bench): `loganon bench`: throughput and per-rule cost of a ruleset.
 //! - [`diff`]: `loganon diff`: the lines a rule change would alter.
@@ -32,6 +33,7 @@ pub mod config;
 pub mod diff;
 pub mod format;
 pub mod framing;
+pub mod heap;
 pub mod manual;
 pub mod pipeline;
 pub mod pipes;

@@ -17,7 +17,7 @@
 //! it, and its worker's per-line buffers grow several times over: so the reader also counts
 //! what the batches in flight take and holds a batch back until it fits in [`BATCH_MEMORY`]; a
 //! slot that grew is freed when it comes back, and so are a worker's per-line buffers after a
-//! line over `LONG_LINE`.
+//! line over `LONG_LINE`, handed back to the system when they exceed the worker's share.
 //!
 //! Output is written a whole batch at a time and nothing is held back, so a line from a live pipe
 //! reaches the output as soon as its batch is done. A closed output (`EPIPE`) ends the run
@@ -69,16 +69,30 @@ fn read_size(slots: usize) -> usize {
 }
 
 /// The memory a batch of `len` input bytes is counted as while it is out: three times its input
-/// (the input, and the output with its tags), or seven times if it grew past two reads to hold a
-/// long line, whose worker's per-line buffers then take about five times that line (measured on
-/// lines of 1 MB). Batches of short lines keep the total at about [`BATCH_MEMORY`] by their
+/// (the input, and the output with its tags), or ten times if it grew past two reads to hold a
+/// long line, whose worker's per-line buffers then take up to about eight times that line
+/// ([`LineScratch::line_buffer_bytes`] after lines of 1 and 4 MB of short logfmt pairs, the
+/// costliest shape: the field list alone is about four times the line). Batches of short lines keep the total at about [`BATCH_MEMORY`] by their
 /// number alone; a batch that would take it past is held back until others come back.
 fn charge(len: usize, read_size: usize) -> usize {
-    if len > 2 * read_size { 7 * len } else { 3 * len }
+    if len > 2 * read_size { 10 * len } else { 3 * len }
 }
 
 /// A line longer than this makes its worker free its per-line buffers afterwards.
 const LONG_LINE: usize = 64 * 1024;
+
+/// Frees a worker's per-line buffers after a long line, and has the allocator return the freed
+/// memory to the system when it is more than the worker's share of [`BATCH_MEMORY`]: allocators
+/// keep what a thread freed for its next allocations (see [`crate::heap`]), and the workers'
+/// shares together then stay within the budget. Smaller amounts are left to the allocator, which
+/// reuses them for the next long line without faulting them in again.
+fn release_line_buffers(scratch: &mut LineScratch, threads: usize) {
+    let held = scratch.line_buffer_bytes();
+    scratch.release_line_buffers();
+    if held > BATCH_MEMORY / threads.max(1) {
+        crate::heap::return_free_memory();
+    }
+}
 
 /// One batch's buffers, recycled.
 #[derive(Default)]
@@ -185,7 +199,7 @@ fn run_parallel(
                     let mut stats = Stats::default();
                     for (seq, mut slot) in work_rx {
                         if process_batch(p, &mut slot, &mut scratch, &mut stats) > LONG_LINE {
-                            scratch.release_line_buffers();
+                            release_line_buffers(&mut scratch, settings.threads);
                         }
                         if done_tx.send((seq, slot)).is_err() {
                             break;

@@ -239,6 +239,21 @@ impl LineScratch {
         self.redact.rejected()
     }
 
+    /// The heap bytes of the buffers [`LineScratch::release_line_buffers`] frees.
+    pub fn line_buffer_bytes(&self) -> usize {
+        use crate::heap::held;
+        self.redact.region_buffer_bytes()
+            + held(&self.tokens)
+            + held(&self.stack)
+            + held(&self.fields)
+            + held(&self.seeds)
+            + held(&self.path)
+            + held(&self.path_text)
+            + held(&self.decoded)
+            + held(&self.rendered)
+            + held(&self.line_hits)
+    }
+
     /// Frees the buffers that grow with the longest line processed (together several times its
     /// length: the field list of a logfmt line of short pairs alone, about four), keeping the
     /// caches (pseudonyms, regex search state, tag texts). A worker that met a long line calls

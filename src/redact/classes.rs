@@ -46,6 +46,11 @@ impl Classes {
         c
     }
 
+    /// The heap bytes the masks hold: they grow with the longest region classified.
+    pub fn held(&self) -> usize {
+        crate::heap::held(&self.blocks)
+    }
+
     /// Replaces the masks by those of `b`.
     pub fn classify(&mut self, b: &[u8]) {
         self.blocks.clear();

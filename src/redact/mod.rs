@@ -316,6 +316,12 @@ impl Scratch {
         self.classified = None;
     }
 
+    /// The heap bytes of the buffers that grow with the longest region scanned.
+    pub fn region_buffer_bytes(&self) -> usize {
+        use crate::heap::held;
+        held(&self.spans) + self.classes.held() + held(&self.norm)
+    }
+
     /// Frees the buffers that grow with the longest region scanned (the spans, the class masks,
     /// the normalized text), keeping the caches.
     pub fn release_region_buffers(&mut self) {
