@@ -17,7 +17,8 @@
 //! it, and its worker's per-line buffers grow several times over: so the reader also counts
 //! what the batches in flight take and holds a batch back until it fits in [`BATCH_MEMORY`]; a
 //! slot that grew is freed when it comes back, and so are a worker's per-line buffers after a
-//! line over `LONG_LINE`, handed back to the system when they exceed the worker's share.
+//! long line, handed back to the system when they exceed the worker's share of the budget
+//! (`LineScratch::shrink_after`).
 //!
 //! Output is written a whole batch at a time and nothing is held back, so a line from a live pipe
 //! reaches the output as soon as its batch is done. A closed output (`EPIPE`) ends the run
@@ -76,22 +77,6 @@ fn read_size(slots: usize) -> usize {
 /// number alone; a batch that would take it past is held back until others come back.
 fn charge(len: usize, read_size: usize) -> usize {
     if len > 2 * read_size { 10 * len } else { 3 * len }
-}
-
-/// A line longer than this makes its worker free its per-line buffers afterwards.
-const LONG_LINE: usize = 64 * 1024;
-
-/// Frees a worker's per-line buffers after a long line, and has the allocator return the freed
-/// memory to the system when it is more than the worker's share of [`BATCH_MEMORY`]: allocators
-/// keep what a thread freed for its next allocations (see [`crate::heap`]), and the workers'
-/// shares together then stay within the budget. Smaller amounts are left to the allocator, which
-/// reuses them for the next long line without faulting them in again.
-fn release_line_buffers(scratch: &mut LineScratch, threads: usize) {
-    let held = scratch.line_buffer_bytes();
-    scratch.release_line_buffers();
-    if held > BATCH_MEMORY / threads.max(1) {
-        crate::heap::return_free_memory();
-    }
 }
 
 /// One batch's buffers, recycled.
@@ -198,9 +183,8 @@ fn run_parallel(
                     let mut scratch = LineScratch::default();
                     let mut stats = Stats::default();
                     for (seq, mut slot) in work_rx {
-                        if process_batch(p, &mut slot, &mut scratch, &mut stats) > LONG_LINE {
-                            release_line_buffers(&mut scratch, settings.threads);
-                        }
+                        let longest = process_batch(p, &mut slot, &mut scratch, &mut stats);
+                        scratch.shrink_after(longest, BATCH_MEMORY / settings.threads);
                         if done_tx.send((seq, slot)).is_err() {
                             break;
                         }

@@ -59,6 +59,9 @@ pub struct Finding {
     pub fused: bool,
 }
 
+/// A line longer than this makes [`LineScratch::shrink_after`] free the per-line buffers.
+pub const LONG_LINE: usize = 64 * 1024;
+
 /// A worker's reusable buffers.
 #[derive(Default)]
 pub struct LineScratch {
@@ -239,7 +242,7 @@ impl LineScratch {
         self.redact.rejected()
     }
 
-    /// The heap bytes of the buffers [`LineScratch::release_line_buffers`] frees.
+    /// The heap bytes of the buffers that grow with the longest line processed.
     pub fn line_buffer_bytes(&self) -> usize {
         use crate::heap::held;
         self.redact.region_buffer_bytes()
@@ -254,11 +257,27 @@ impl LineScratch {
             + held(&self.line_hits)
     }
 
+    /// After lines of up to `longest` bytes: if one was longer than [`LONG_LINE`], frees the
+    /// per-line buffers, and if they held more than `share` bytes, has the allocator hand the
+    /// freed memory back to the system (see [`crate::heap`]). Each holder of a scratch (a
+    /// pipeline worker, a `serve` connection) calls it, so that none keeps several times its
+    /// longest line for good; `share` is the holder's part of the memory budget, below which the
+    /// allocator keeps the memory for the next long line rather than faulting it in again.
+    pub fn shrink_after(&mut self, longest: usize, share: usize) {
+        if longest <= LONG_LINE {
+            return;
+        }
+        let held = self.line_buffer_bytes();
+        self.release_line_buffers();
+        if held > share {
+            crate::heap::return_free_memory();
+        }
+    }
+
     /// Frees the buffers that grow with the longest line processed (together several times its
     /// length: the field list of a logfmt line of short pairs alone, about four), keeping the
-    /// caches (pseudonyms, regex search state, tag texts). A worker that met a long line calls
-    /// it, so that the workers do not each keep that much for good.
-    pub fn release_line_buffers(&mut self) {
+    /// caches (pseudonyms, regex search state, tag texts).
+    fn release_line_buffers(&mut self) {
         self.redact.release_region_buffers();
         self.tokens = Vec::new();
         self.stack = Vec::new();

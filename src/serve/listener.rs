@@ -8,7 +8,7 @@ use super::metrics::Metrics;
 use super::output::Batch;
 use super::{ForwardFraming, OnFull};
 use crate::config::Clock;
-use crate::process::{LineScratch, Processor, Stats};
+use crate::process::{LONG_LINE, LineScratch, Processor, Stats};
 use std::io::{self, Write as _};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -52,6 +52,9 @@ pub struct Shared {
     pub space: Arc<Semaphore>,
     /// Total permits of `space`.
     pub space_total: usize,
+    /// A connection's part of the memory budget for per-line buffers after a long line (the
+    /// buffer's size over the runtime's threads): see `LineScratch::shrink_after`.
+    pub line_share: usize,
     /// To the writer. Unbounded as a channel because `space` bounds it in bytes, which a count
     /// of batches could not. Each connection task holds a clone; the writer ends, after
     /// flushing, when the last one is dropped, i.e. once every connection has queued its last
@@ -101,6 +104,9 @@ impl Reader {
         }
     }
 
+    /// Anonymizes one line into the batch. After a long line the buffers it grew are freed: a
+    /// connection lives long, and a thousand connections that each once sent a line of 1 MB
+    /// would otherwise each keep several times that.
     fn one_line(&mut self, line: &[u8], cut: bool, now: i64) {
         let p = &self.shared.processor;
         self.lines += 1;
@@ -117,8 +123,12 @@ impl Reader {
                 // Writing to a Vec cannot fail.
                 let _ = write!(self.batch, "{} ", msg.len());
                 self.batch.extend_from_slice(msg);
+                if self.line.capacity() > LONG_LINE {
+                    self.line = Vec::new();
+                }
             }
         }
+        self.scratch.shrink_after(line.len(), self.shared.line_share);
     }
 
     /// Queues the batch for the writer, waiting for room (or dropping it, by policy).
@@ -278,8 +288,15 @@ async fn connection(mut socket: TcpStream, shared: &Arc<Shared>) -> io::Result<(
             reader.send().await;
             break;
         }
+        let mut longest = 0;
         while let Some(frame) = codec.decode(&mut buf)? {
+            longest = longest.max(frame.data.len());
             reader.frame(&frame, now);
+        }
+        // The buffer grown to hold a long line is let go once the line is out (what follows it
+        // moves to a new one), as the scratch buffers are: the connection may stay open for days.
+        if longest > LONG_LINE {
+            buf = BytesMut::from(&buf[..]);
         }
         shared.metrics.bytes_discarded.fetch_add(std::mem::take(&mut codec.discarded), Relaxed);
         if !reader.send().await {

@@ -297,6 +297,7 @@ impl Server {
             stop_reading: stop_reading.clone(),
             space: space.clone(),
             space_total: config.buffer_bytes,
+            line_share: config.buffer_bytes / config.anon.threads.max(1),
             tx,
         });
         {

@@ -3,7 +3,8 @@
 //!   a client that disconnects mid-line
 //! - shutdown: SIGTERM drains open connections and exits 0; exit codes for bad usage and bind
 //! - outputs: file (reopened on SIGHUP), forward (reconnecting, octet-counting), stdout
-//! - backpressure: a stalled downstream slows the client with bounded memory; `--on-full drop`
+//! - backpressure: a stalled downstream slows the client with bounded memory; `--on-full drop`;
+//!   open connections do not keep what a long line grew
 //! - observability: SIGUSR1 summary, Prometheus endpoint, UDP
 //! - load: 50 clients x 20,000 lines, SIGTERM once all have written (`LOGANON_LOAD_LINES`
 //!   lowers the lines per client)
@@ -424,6 +425,40 @@ fn a_stalled_downstream_slows_the_client_with_bounded_memory_and_loses_nothing()
     for (i, l) in lines.iter().take(sent).enumerate() {
         assert!(l.starts_with(&format!("{i:07} client 203.0.113.0 ")), "line {i}: {l}");
     }
+}
+
+/// Connections that each sent one line of about 1 MB, of short logfmt pairs, and stay open.
+/// Expected: every line comes out anonymized whole, and once they are out the server's resident
+/// memory is back under 64 MiB: a connection lets go of what a long line grew (its read buffer,
+/// and per-line buffers of several times the line) instead of keeping it while it stays open.
+/// (Before, 32 such connections kept about 245 MiB.)
+#[test]
+fn open_connections_do_not_keep_what_a_long_line_grew() {
+    const UNIT: &str = "user=alice id=12345 path=/a/b/c msg=hello ";
+    const UNITS: usize = 1_000_000 / UNIT.len();
+    const CLIENTS: usize = 32;
+    let server = start(&[]);
+    let line = format!("{} mail jane@example.com ip 10.1.2.3\n", UNIT.repeat(UNITS));
+    let clients: Vec<TcpStream> = (0..CLIENTS)
+        .map(|_| {
+            let mut c = server.connect();
+            c.write_all(line.as_bytes()).unwrap();
+            c
+        })
+        .collect();
+    server.wait_counters(&format!("lines in {CLIENTS} out {CLIENTS}"));
+    let rss = rss_kib(server.child.id());
+    eprintln!("{CLIENTS} open connections after a line of 1 MB each: RSS {rss} KiB");
+    assert!(rss > 0 && rss < 64 * 1024, "RSS {rss} KiB");
+    drop(clients);
+    let (out, err, code) = server.stop();
+    assert_eq!(code, 0, "{err}");
+    let want =
+        format!("{} mail [EMAIL] ip 10.1.2.0{TAG}\n", "user=[USER] id=12345 path=/a/b/c msg=hello ".repeat(UNITS));
+    assert!(
+        out.len() == CLIENTS * want.len() && out.lines().all(|l| l == want.trim_end()),
+        "every line anonymized whole"
+    );
 }
 
 #[test]
