@@ -66,6 +66,18 @@ pub struct RunArgs {
     /// error at exit.
     #[arg(long)]
     pub stats: bool,
+
+    /// Print how far the run has got (bytes read, of how many when the inputs are files, rate,
+    /// time left) to standard error every SECS seconds (5 if not given), and the total at the end.
+    #[arg(
+        long,
+        value_name = "SECS",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "5",
+        value_parser = clap::value_parser!(u64).range(1..=86_400)
+    )]
+    pub progress: Option<u64>,
 }
 
 /// How lines are anonymized: shared by the filter and `serve`.

@@ -57,6 +57,8 @@ pub struct Config {
     pub inputs: Vec<Input>,
     pub clock: Clock,
     pub stats: bool,
+    /// `--progress`: how often to print how far the run has got.
+    pub progress: Option<std::time::Duration>,
     /// Where `--report` goes.
     pub report: Option<PathBuf>,
     /// `--dry-run`: find and report, write no log lines.
@@ -205,6 +207,7 @@ impl Config {
             inputs,
             clock: anon.clock,
             stats: args.stats,
+            progress: args.progress.map(std::time::Duration::from_secs),
             report: args.report,
             dry_run: args.dry_run,
             ruleset: anon.ruleset,

@@ -17,6 +17,7 @@
 //! - [`process`]: one line through format, redaction and tagging.
 //! - [`pipeline`]: reader -> workers -> ordered writer.
 //! - [`heap`]: freed memory handed back to the system after long lines.
+//! - [`progress`]: `--progress`: bytes read, rate and time left while a run goes on.
 //! - [`pipes`]: larger pipe buffers on standard input and output, for fewer waits on either side.
 //! - [`bench`](mod@bench): `loganon bench`: throughput and per-rule cost of a ruleset.
 //! - [`diff`]: `loganon diff`: the lines a rule change would alter.
@@ -38,6 +39,7 @@ pub mod manual;
 pub mod pipeline;
 pub mod pipes;
 pub mod process;
+pub mod progress;
 pub mod redact;
 pub mod report;
 pub mod retention;

@@ -10,6 +10,7 @@ use loganon::pipeline::{self, Ending, Sinks};
 use loganon::pipes;
 use loganon::process::Processor;
 use loganon::process::Stats;
+use loganon::progress::{self, Reporter};
 use loganon::report::ReportWriter;
 use loganon::rules::{check, examples};
 use loganon::serve::ServeConfig;
@@ -83,7 +84,14 @@ fn filter(args: loganon::cli::RunArgs) -> anyhow::Result<ExitCode> {
     if !config.dry_run {
         pipes::widen(io::stdout());
     }
-    let sources = files.into_iter().map(|f| Box::new(stop.guard(f)) as Box<dyn Read + Send>).collect();
+    let reporter = config.progress.map(|every| Reporter::start(every, progress::total_size(&files)));
+    let sources = files
+        .into_iter()
+        .map(|f| match &reporter {
+            Some(r) => Box::new(r.count(stop.guard(f))) as Box<dyn Read + Send>,
+            None => Box::new(stop.guard(f)),
+        })
+        .collect();
     let report = match &config.report {
         Some(path) => {
             let file = std::fs::File::create(path)
@@ -99,6 +107,9 @@ fn filter(args: loganon::cli::RunArgs) -> anyhow::Result<ExitCode> {
     let sinks = Sinks { out, report };
     let (ending, stats) = pipeline::run(&config.processor, sources, sinks, config.settings, &move || clock.now())
         .context("I/O failure")?;
+    if let Some(reporter) = reporter {
+        reporter.finish();
+    }
     let unfinished = u64::from(stop.cut_unfinished());
     if stats.cut_lines > unfinished {
         eprintln!(

@@ -470,6 +470,70 @@ fn stats_report_counts_on_stderr_only() {
     assert!(err.contains("by category: secret 0, email 1, card 0, user 0, ip 2"), "{err}");
 }
 
+/// `--progress=1` on a pipe fed in three parts over about 2.4 s. Expected: progress lines on
+/// standard error while it runs (bytes read so far; a pipe has no total), a last line with every
+/// byte read, and the same output as without it.
+#[test]
+fn progress_is_reported_while_running_and_the_total_at_the_end() {
+    let part = generated_log(3_000);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("loganon"))
+        .args(["--now", NOW, "--progress=1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = {
+        let part = part.clone();
+        std::thread::spawn(move || {
+            for i in 0..3 {
+                if i > 0 {
+                    std::thread::sleep(Duration::from_millis(1200));
+                }
+                stdin.write_all(part.as_bytes()).unwrap();
+            }
+        })
+    };
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), ok(&["--now", NOW], &part.repeat(3)));
+    let lines: Vec<&str> = err.lines().collect();
+    let (last, running) = lines.split_last().expect("progress lines");
+    assert!(
+        !running.is_empty()
+            && running
+                .iter()
+                .all(|l| l.starts_with("loganon: progress: ") && l.contains(" MB read, ") && l.contains(" MB/s, ")),
+        "{err}"
+    );
+    let total = format!("{:.1} MB", (3 * part.len()) as f64 / 1e6);
+    assert!(last.starts_with(&format!("loganon: progress: done: {total} read in ")), "{err}");
+}
+
+/// `--progress` on a file: the last line gives what was read. `--progress` takes its interval
+/// only after `=`, so a file named next is an input; an interval of 0 is a usage error.
+#[test]
+fn progress_on_a_file_and_its_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("access.log");
+    let log = generated_log(1_000);
+    std::fs::write(&path, &log).unwrap();
+    let (out, err, code) = run(&["--now", NOW, "--progress", path.to_str().unwrap()], b"");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, ok(&["--now", NOW], &log));
+    let total = format!("{:.1} MB", log.len() as f64 / 1e6);
+    assert!(
+        err.trim_end().ends_with(" MB/s)") && err.contains(&format!("loganon: progress: done: {total} read in ")),
+        "{err}"
+    );
+    let (out, err, code) = run(&["--progress=0"], b"");
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert!(err.contains("--progress") && err.contains("1..=86400"), "{err}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // rules test
 
