@@ -476,13 +476,7 @@ fn stats_report_counts_on_stderr_only() {
 #[test]
 fn progress_is_reported_while_running_and_the_total_at_the_end() {
     let part = generated_log(3_000);
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("loganon"))
-        .args(["--now", NOW, "--progress=1"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_piped(&["--now", NOW, "--progress=1"]);
     let mut stdin = child.stdin.take().unwrap();
     let feeder = {
         let part = part.clone();

@@ -373,13 +373,7 @@ fn assert_nothing_leaked(dir: &Path, except: &[&Path]) {
 /// Starts the filter on a pipe that the test keeps open; returns it once it has anonymized a
 /// first line (so its signal handlers are in place), with a thread collecting its stdout.
 fn filter_on_open_pipe(threads: &str) -> (Child, std::process::ChildStdin, std::thread::JoinHandle<String>) {
-    let mut child = Command::new(binary())
-        .args(["--now", NOW, "--threads", threads])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_piped(&["--now", NOW, "--threads", threads]);
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     writeln!(stdin, "first 203.0.113.1").unwrap();

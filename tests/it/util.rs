@@ -11,6 +11,17 @@ pub fn loganon() -> Command {
     Command::cargo_bin("loganon").unwrap()
 }
 
+/// loganon started with `args`, its standard input, output and error all on pipes.
+pub fn spawn_piped(args: &[&str]) -> Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("loganon"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// The filter started with `args` on pipes the test holds: its standard input, and its standard
 /// output read line by line.
 pub fn filter_on_pipes(args: &[&str]) -> (Child, ChildStdin, BufReader<ChildStdout>) {
