@@ -3,8 +3,9 @@
 //! Everything that can be wrong with the arguments (a rule file that does not parse, hash mode
 //! without a usable key, a malformed `--now`, a thread count out of range) is found while
 //! building the config, before a byte of input is read, and reported as a [`ConfigError`] whose
-//! kind maps to an exit code. The built config cannot be misconfigured. [`Anonymizer`] is the part the filter and
-//! `serve` share (rules, key, clock, processor); each builds it through the same path.
+//! kind maps to an exit code. The built config cannot be misconfigured. [`Anonymizer`] is the
+//! part the filter and `serve` share (rules, key, clock, processor); each builds it through the
+//! same path.
 
 use crate::anonymize::Pseudonymizer;
 use crate::cli::{AnonArgs, FormatArg, IpModeArg, RunArgs};

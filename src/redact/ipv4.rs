@@ -1,12 +1,13 @@
 //! IPv4 finder: dotted quads with octets 0-255, standing alone.
 //!
-//! Gate: from the region's byte-class masks ([`classes`](super::classes)), the dots that have a digit on both sides
-//! and another such dot two to four bytes on with only digits between: the first dot of a quad
-//! always does, and the lone dots of versions and sizes (`HTTP/1.1`, `537.36`) do not. Only those
-//! are candidates (and counted as rejected when they hold no address). Confirmation in code
-//! around each candidate: one to three digits per octet, value at most 255, leading
-//! zeros accepted and read as decimal (`192.168.001.010` is 192.168.1.10; reading them as octal,
-//! as some C parsers do, would anonymize the wrong network, and either way the text is hidden).
+//! Gate: from the region's byte-class masks ([`classes`](super::classes)), the dots that have a
+//! digit on both sides and another such dot two to four bytes on with only digits between: the
+//! first dot of a quad always does, and the lone dots of versions and sizes (`HTTP/1.1`, `537.36`)
+//! do not. Only those are candidates (and counted as rejected when they hold no address).
+//! Confirmation in code around each candidate: one to three digits per octet, value at most 255,
+//! leading zeros accepted and read as decimal (`192.168.001.010` is 192.168.1.10; reading them as
+//! octal, as some C parsers do, would anonymize the wrong network, and either way the text is
+//! hidden).
 //! A quad inside a longer dotted number (`1.2.3.4.5`, `5.1.2.3.4`) is not an address; a port,
 //! bracket, comma or letter on its right is fine. Version strings such as
 //! `Chrome/120.0.6099.109` fail the octet check.
