@@ -23,6 +23,28 @@ use tokio_util::sync::CancellationToken;
 /// Bytes asked of the socket per read: one read's lines make one batch.
 const READ_SIZE: usize = 64 * 1024;
 
+/// What the read buffers of connections in the middle of a long line may hold together (see
+/// [`Shared::long_lines`]): three lines of the default `--max-line` (1 MiB) at once, one more
+/// than a two-core host anonymizes at a time. A line's read buffer is the part that waits on its
+/// client; the buffers of the lines being anonymized are bounded by the runtime's threads.
+pub const LONG_LINES_MEMORY: usize = 8 << 20;
+
+/// An unfinished line longer than this makes its connection wait for a turn at a long line
+/// before it reads on ([`Shared::long_lines`]). Half a read: a connection waiting for its turn
+/// then holds its first read buffer and no more, and a log line is rarely that long.
+pub const TURN_AFTER: usize = READ_SIZE / 2;
+
+/// A turn at a long line that ends with a line at least this long hands the memory the line grew
+/// back to the system ([`crate::heap`]). Shorter ones do not: trimming after every line of 100 KB
+/// cost a third of a connection's throughput, and what they grow is reused by the next turn.
+const TRIM_AFTER: usize = 512 << 10;
+
+/// What one long line takes of [`LONG_LINES_MEMORY`] under `max_line` (see
+/// [`Shared::long_line_charge`]).
+pub fn long_line_charge(max_line: usize) -> u32 {
+    (2 * max_line + READ_SIZE).min(LONG_LINES_MEMORY) as u32
+}
+
 /// While draining at shutdown, a connection that sent nothing for this long is taken as done.
 /// Senders such as rsyslog keep their connection open for good, so waiting for their EOF would
 /// make every shutdown last the whole drain timeout.
@@ -55,6 +77,16 @@ pub struct Shared {
     /// A connection's part of the memory budget for per-line buffers after a long line (the
     /// buffer's size over the runtime's threads): see `LineScratch::shrink_after`.
     pub line_share: usize,
+    /// Turns to buffer the unfinished part of a long line, in bytes of [`LONG_LINES_MEMORY`]: a
+    /// connection whose unfinished line is over [`TURN_AFTER`] takes [`Shared::long_line_charge`]
+    /// of them before it reads more, and gives them back once the line is out. Without them, a
+    /// thousand clients that each send a line of 1 MB at once would make the server hold a
+    /// thousand read buffers of 1 to 2 MB; with them, the others wait their turn, unread, and TCP
+    /// flow control holds their clients back. Lines shorter than [`TURN_AFTER`] never wait.
+    pub long_lines: Arc<Semaphore>,
+    /// What one long line takes of `long_lines`: the most its read buffer grows to, which
+    /// doubles as it fills (two `--max-line` and a read), at most all of it.
+    pub long_line_charge: u32,
     /// To the writer. Unbounded as a channel because `space` bounds it in bytes, which a count
     /// of batches could not. Each connection task holds a clone; the writer ends, after
     /// flushing, when the last one is dropped, i.e. once every connection has queued its last
@@ -263,13 +295,29 @@ async fn read_some(socket: &mut TcpStream, buf: &mut BytesMut, shared: &Shared) 
     }
 }
 
+/// Waits for a turn to read on into a long line (see [`Shared::long_lines`]). `None` once the
+/// drain has run out of time: the connection then stops reading (`read_some` says so at once)
+/// and anonymizes what it holds, which is no more than [`TURN_AFTER`] and a read.
+async fn long_line_turn(shared: &Shared) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    tokio::select! {
+        permit = shared.long_lines.clone().acquire_many_owned(shared.long_line_charge) => permit.ok(),
+        _ = shared.stop_reading.cancelled() => None,
+    }
+}
+
 /// One client, from accept to its last line queued.
 async fn connection(mut socket: TcpStream, shared: &Arc<Shared>) -> io::Result<()> {
     let mut codec = LineCodec::new(shared.max_line);
     let mut buf = BytesMut::with_capacity(READ_SIZE);
     let mut reader = Reader::new(shared.clone());
     let mut failure = None;
+    // This connection's turn at a long line, held from when its unfinished line passes
+    // `TURN_AFTER` until the line is out (see `Shared::long_lines`).
+    let mut long_line = None;
     loop {
+        if buf.len() > TURN_AFTER && long_line.is_none() {
+            long_line = long_line_turn(shared).await;
+        }
         let n = match read_some(&mut socket, &mut buf, shared).await {
             Ok(ReadOutcome::Bytes(n)) => n,
             Ok(ReadOutcome::Stop) => 0,
@@ -297,6 +345,11 @@ async fn connection(mut socket: TcpStream, shared: &Arc<Shared>) -> io::Result<(
         // moves to a new one), as the scratch buffers are: the connection may stay open for days.
         if longest > LONG_LINE {
             buf = BytesMut::from(&buf[..]);
+        }
+        if buf.len() <= TURN_AFTER && long_line.take().is_some() && longest >= TRIM_AFTER {
+            // What the line grew is free now; with many connections taking turns, the
+            // allocator's arenas would otherwise keep the turns' buffers for good.
+            crate::heap::return_free_memory();
         }
         shared.metrics.bytes_discarded.fetch_add(std::mem::take(&mut codec.discarded), Relaxed);
         if !reader.send().await {

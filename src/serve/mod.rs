@@ -15,7 +15,9 @@
 //! - Backpressure ([`output`]): the queue to the one writer holds at most `--buffer-bytes`. When
 //!   it is full, connections stop reading, so TCP flow control slows the clients. With
 //!   `--on-full drop`, a connection that waited `--full-timeout` drops its batches (counted)
-//!   until there is room again; the default is to wait, losing nothing.
+//!   until there is room again; the default is to wait, losing nothing. Connections in the
+//!   middle of a long line take turns ([`listener::Shared::long_lines`]), so that many clients
+//!   sending long lines at once cannot make the server hold a long line's buffer for each.
 //! - Shutdown is injected into [`Server::run`] as a future (in the binary: the first SIGTERM or
 //!   SIGINT); then comes the drain protocol of [`listener::Shared`]: stop accepting; each
 //!   connection reads on while its client is still sending (until EOF, a short silence, or
@@ -298,6 +300,8 @@ impl Server {
             space: space.clone(),
             space_total: config.buffer_bytes,
             line_share: config.buffer_bytes / config.anon.threads.max(1),
+            long_lines: Arc::new(Semaphore::new(listener::LONG_LINES_MEMORY)),
+            long_line_charge: listener::long_line_charge(config.anon.max_line),
             tx,
         });
         {
