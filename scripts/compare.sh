@@ -12,7 +12,9 @@
 # Every tool is timed as `cat CORPUS | TOOL | cat > /dev/null` with a warm page
 # cache. Runs are interleaved (round 1 of every tool, then round 2, ...) so
 # that load changes on a shared machine hit all tools alike; the best run per
-# tool is reported. sed and perl run under LC_ALL=C (the corpus is ASCII), which
+# tool is reported. Beside the wall time, the CPU time (user + system) of the
+# tool itself is reported, best of the runs too: other jobs on a shared machine
+# stretch the wall time far more than they stretch the CPU time a tool needs. sed and perl run under LC_ALL=C (the corpus is ASCII), which
 # is their fastest mode. They apply only the nearest equivalent substitutions
 # (IPv4 /24 truncation, plain emails, bare 13-19 digit runs): no IPv6, no
 # URL-encoded emails, no grouped card numbers, no Luhn check -- less work
@@ -106,7 +108,19 @@ tool_lg_all()      { "$loganon" --now "$now"; }
 tool_lg_hash_t1()  { "$loganon" --now "$now" --threads 1 --ip-mode hash --key-file "$key"; }
 tool_lg_hash_all() { "$loganon" --now "$now" --ip-mode hash --key-file "$key"; }
 
-pipeline() { cat "$corpus" | "tool_$1" | cat > /dev/null; }
+# The tool runs in a subshell whose `times` (second line: its children, i.e.
+# the tool) gives the tool's CPU time, written to file $2.
+pipeline() { cat "$corpus" | { "tool_$1"; times > "$2"; } | cat > /dev/null; }
+
+# Seconds of user + system time from the children's line of `times`
+# ("0m1.234s 0m0.056s").
+cpu_seconds() {
+    awk 'NR == 2 {
+        t = 0
+        for (i = 1; i <= 2; i++) { split($i, p, "m"); sub("s", "", p[2]); t += p[1] * 60 + p[2] }
+        printf "%.3f", t
+    }' "$1"
+}
 
 # Sanity check before timing: every tool runs, and keeps one output line per
 # input line (on the first 20000 lines).
@@ -124,16 +138,21 @@ for id in "${ids[@]}"; do
 done
 
 # ----------------------------------------------------------------------- timing
-declare -A best=()
+declare -A best=() best_cpu=()
+less() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 for ((round = 1; round <= runs; round++)); do
     echo "timing round $round/$runs ..." >&2
     for id in "${ids[@]}"; do
         s=$(now_s)
-        pipeline "$id" 2> "$tmp/err" || { cat "$tmp/err" >&2; die "'${label[$id]}' failed"; }
+        pipeline "$id" "$tmp/times" 2> "$tmp/err" || { cat "$tmp/err" >&2; die "'${label[$id]}' failed"; }
         e=$(now_s)
         dt=$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.6f", e - s }')
-        if [[ -z ${best[$id]:-} ]] || awk -v a="$dt" -v b="${best[$id]}" 'BEGIN { exit !(a < b) }'; then
+        cpu=$(cpu_seconds "$tmp/times")
+        if [[ -z ${best[$id]:-} ]] || less "$dt" "${best[$id]}"; then
             best[$id]=$dt
+        fi
+        if [[ -z ${best_cpu[$id]:-} ]] || less "$cpu" "${best_cpu[$id]}"; then
+            best_cpu[$id]=$cpu
         fi
     done
 done
@@ -141,8 +160,11 @@ done
 # ----------------------------------------------------------------------- report
 rate() { awk -v b="$bytes" -v t="$1" 'BEGIN { printf "%.1f", (t > 0 ? b / t / 1e6 : 0) }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
-declare -A mbs=()
-for id in "${ids[@]}"; do mbs[$id]=$(rate "${best[$id]}"); done
+declare -A mbs=() cpu_mbs=()
+for id in "${ids[@]}"; do
+    mbs[$id]=$(rate "${best[$id]}")
+    cpu_mbs[$id]=$(rate "${best_cpu[$id]}")
+done
 
 cores=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo "?")
 cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
@@ -156,11 +178,14 @@ echo "  corpus : $kind, $bytes bytes ($mib MiB), $lines lines, seed $seed (gener
 echo "  machine: $cores cores${cpu:+ ($cpu)}, load average $load"
 echo "  method : cat CORPUS | TOOL | cat > /dev/null, warm page cache, best of $runs interleaved runs"
 echo "  loganon: --now $now; MB/s = 10^6 bytes of input per second"
+echo "  CPU    : the tool's own user + system seconds; MB/CPU-s = MB per second of it"
 echo
-printf '%-38s %9s %9s %10s\n' "tool" "seconds" "MB/s" "vs cat"
-printf '%-38s %9s %9s %10s\n' "--------------------------------------" "-------" "-------" "--------"
+printf '%-38s %9s %9s %10s %9s %9s\n' "tool" "seconds" "MB/s" "vs cat" "CPU s" "MB/CPU-s"
+printf '%-38s %9s %9s %10s %9s %9s\n' "--------------------------------------" "-------" "-------" "--------" \
+    "-------" "-------"
 for id in "${ids[@]}"; do
-    printf '%-38s %9.3f %9s %9sx\n' "${label[$id]}" "${best[$id]}" "${mbs[$id]}" "$(ratio "${mbs[$id]}" "${mbs[cat]}")"
+    printf '%-38s %9.3f %9s %9sx %9.3f %9s\n' "${label[$id]}" "${best[$id]}" "${mbs[$id]}" \
+        "$(ratio "${mbs[$id]}" "${mbs[cat]}")" "${best_cpu[$id]}" "${cpu_mbs[$id]}"
 done
 echo
 echo "ratios (MB/s over MB/s)"
@@ -172,6 +197,12 @@ printf '  %-38s    %7sx (1 thread), %sx (all threads)\n' "hash / truncate" \
     "$(ratio "${mbs[lg_hash_t1]}" "${mbs[lg_t1]}")" "$(ratio "${mbs[lg_hash_all]}" "${mbs[lg_all]}")"
 printf '  %-38s    %7sx (truncate), %sx (hash)\n' "all threads / 1 thread" \
     "$(ratio "${mbs[lg_all]}" "${mbs[lg_t1]}")" "$(ratio "${mbs[lg_hash_all]}" "${mbs[lg_hash_t1]}")"
+echo
+echo "ratios of CPU time (MB/CPU-s over MB/CPU-s: work per byte, less sensitive to load)"
+printf '  %-38s is %7sx sed, %7sx perl\n' "${label[lg_t1]}" \
+    "$(ratio "${cpu_mbs[lg_t1]}" "${cpu_mbs[sed]}")" "$(ratio "${cpu_mbs[lg_t1]}" "${cpu_mbs[perl]}")"
+printf '  %-38s    %7sx (1 thread), %sx (all threads)\n' "hash / truncate" \
+    "$(ratio "${cpu_mbs[lg_hash_t1]}" "${cpu_mbs[lg_t1]}")" "$(ratio "${cpu_mbs[lg_hash_all]}" "${cpu_mbs[lg_all]}")"
 echo
 echo "note: sed/perl do less work (IPv4 + plain emails + bare 13-19 digit runs only;"
 echo "      no IPv6, URL-encoded emails, grouped card numbers or Luhn check)."
