@@ -299,6 +299,10 @@ async fn read_some(socket: &mut TcpStream, buf: &mut BytesMut, shared: &Shared) 
 /// drain has run out of time: the connection then stops reading (`read_some` says so at once)
 /// and anonymizes what it holds, which is no more than [`TURN_AFTER`] and a read.
 async fn long_line_turn(shared: &Shared) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    if let Ok(permit) = shared.long_lines.clone().try_acquire_many_owned(shared.long_line_charge) {
+        return Some(permit);
+    }
+    shared.metrics.long_line_waits.fetch_add(1, Relaxed);
     tokio::select! {
         permit = shared.long_lines.clone().acquire_many_owned(shared.long_line_charge) => permit.ok(),
         _ = shared.stop_reading.cancelled() => None,

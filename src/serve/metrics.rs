@@ -32,6 +32,8 @@ pub struct Metrics {
     pub bytes_discarded: AtomicU64,
     /// Lines dropped by `--on-full drop`.
     pub lines_dropped: AtomicU64,
+    /// Times a connection in the middle of a long line waited for its turn (`Shared::long_lines`).
+    pub long_line_waits: AtomicU64,
     /// Gauge: anonymized bytes waiting for the output.
     pub buffered_bytes: AtomicU64,
     pub forward_connects: AtomicU64,
@@ -80,7 +82,7 @@ impl Metrics {
         let g = |c: &AtomicU64| c.load(Relaxed);
         let categories: Vec<String> = self.by_category().iter().map(|(c, n)| format!("{c} {n}")).collect();
         format!(
-            "connections {} (open {}), udp datagrams {}, lines in {} out {}, bytes in {} out {}, cut {}, dropped {}; redactions: {}",
+            "connections {} (open {}), udp datagrams {}, lines in {} out {}, bytes in {} out {}, cut {}, long-line waits {}, dropped {}; redactions: {}",
             g(&self.connections),
             g(&self.connections_open),
             g(&self.udp_datagrams),
@@ -89,6 +91,7 @@ impl Metrics {
             g(&self.bytes_in),
             g(&self.bytes_out),
             g(&self.lines_cut),
+            g(&self.long_line_waits),
             g(&self.lines_dropped),
             if categories.is_empty() { "none".into() } else { categories.join(", ") }
         )
@@ -115,6 +118,12 @@ impl Metrics {
             &self.bytes_discarded,
         );
         one("loganon_lines_dropped_total", "counter", "Lines dropped by --on-full drop.", &self.lines_dropped);
+        one(
+            "loganon_long_line_waits_total",
+            "counter",
+            "Times a connection in the middle of a long line waited for its turn.",
+            &self.long_line_waits,
+        );
         one("loganon_buffered_bytes", "gauge", "Anonymized bytes waiting for the output.", &self.buffered_bytes);
         one(
             "loganon_forward_connects_total",

@@ -494,7 +494,14 @@ fn many_clients_sending_long_lines_at_once_stay_within_bounded_memory() {
             scope.spawn(move || c.write_all(line.as_bytes()).unwrap());
         }
     });
-    server.wait_counters(&format!("lines in {CLIENTS} out {CLIENTS}"));
+    let counters = server.wait_counters(&format!("lines in {CLIENTS} out {CLIENTS}"));
+    let waits: u64 = counters
+        .split("long-line waits ")
+        .nth(1)
+        .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(waits > 0, "no connection waited for a turn: {counters}");
     let peak = status_kib(pid, "VmHWM:");
     eprintln!("{CLIENTS} lines of 200 KB at once: peak RSS {peak} KiB");
     assert!(peak < 64 * 1024, "peak RSS {peak} KiB");
@@ -581,6 +588,7 @@ fn metrics_are_served_in_prometheus_text_and_printed_on_sigusr1() {
         "loganon_lines_in_total 1",
         "loganon_redactions_total{rule=\"email\",category=\"email\"} 1",
         "loganon_lines_dropped_total 0",
+        "loganon_long_line_waits_total 0",
     ] {
         assert!(body.contains(want), "missing {want}: {body}");
     }
