@@ -7,7 +7,8 @@
 //! ```
 //!
 //! - Anonymization is the synchronous [`Processor`](crate::process::Processor) shared by every
-//!   task (one `LineScratch` and `Stats` per task), run on the runtime's `--threads` workers:
+//!   task (each task has its `Stats`, and borrows a `LineScratch` from a pool while it
+//!   anonymizes a read's lines), run on the runtime's `--threads` workers:
 //!   each read's lines are anonymized at once, so the CPU work spreads over connections and a
 //!   connection's lines keep their order (one batch per read, queued in read order).
 //! - Framing ([`framing`]) is detected per connection: newline-delimited, or RFC 6587 octet
@@ -299,6 +300,7 @@ impl Server {
             stop_reading: stop_reading.clone(),
             space: space.clone(),
             space_total: config.buffer_bytes,
+            scratches: listener::ScratchPool::default(),
             line_share: config.buffer_bytes / config.anon.threads.max(1),
             long_lines: Arc::new(Semaphore::new(listener::LONG_LINES_MEMORY)),
             long_line_charge: listener::long_line_charge(config.anon.max_line),
