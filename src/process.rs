@@ -6,8 +6,9 @@
 //! they hold escapes, re-escaped after) and number by number (a card written as a number becomes a
 //! masked string), and get an `"expires_at"` member, so they stay valid JSON. The whole line is
 //! scanned once first, and only the strings its finds overlap are scanned on their own
-//! (`Engine::prescan_json` says when that is exact). Field rules claim a
-//! JSON value by its key path, key rules by its key name at any depth (`{"auth":{"token":..}}`).
+//! (`Engine::prescan_json` says when that is exact); a string in which it found only IPv4
+//! addresses takes those finds as its own (see `Prescan`). Field rules claim a JSON value by its
+//! key path, key rules by its key name at any depth (`{"auth":{"token":..}}`).
 //! A line cut at the length limit is never emitted raw: it is cut back to a whitespace boundary
 //! (dropping any trailing digit groups, which could be the first part of a card), redacted, and
 //! marked.
@@ -82,7 +83,7 @@ pub struct LineScratch {
     rendered: Vec<u8>,
     /// The spans the prescan of the current JSON line found (sorted, disjoint), and whether its
     /// strings are gated by them (see `Engine::prescan_json`).
-    line_hits: Vec<(usize, usize)>,
+    line_hits: Vec<Span>,
     gated: bool,
     /// How many of `line_hits` end before the last string looked up: strings come in order, so
     /// each lookup goes on from there.
@@ -556,7 +557,7 @@ impl Processor {
         s.line_hits.clear();
         s.hits_passed = 0;
         if s.gated {
-            s.line_hits.extend(s.redact.spans().iter().map(|sp| (sp.start, sp.end)));
+            s.line_hits.extend_from_slice(s.redact.spans());
         }
         let mut members = s.tokens.iter().filter(|t| t.depth == 1 && t.kind == json::Kind::Key).count();
         let mut carried = 0;
@@ -627,8 +628,8 @@ impl Processor {
                     continue;
                 }
                 // The key itself is scanned below like any string; then its value is replaced.
-                if !self.prescan_clears(body, t, s) {
-                    carried |= self.json_string(body, t, &mut at, s, stats, out);
+                if let Some(reuse) = self.prescan(body, t, s) {
+                    carried |= self.json_string(body, t, reuse, &mut at, s, stats, out);
                 }
                 let mut decoded = std::mem::take(&mut s.decoded);
                 let text = if v.kind == json::Kind::Str {
@@ -660,8 +661,8 @@ impl Processor {
             if matches!(t.kind, json::Kind::Lit | json::Kind::Open) {
                 continue;
             }
-            if !self.prescan_clears(body, t, s) {
-                carried |= self.json_string(body, t, &mut at, s, stats, out);
+            if let Some(reuse) = self.prescan(body, t, s) {
+                carried |= self.json_string(body, t, reuse, &mut at, s, stats, out);
             }
         }
         out.extend_from_slice(&body[at..close]);
@@ -669,42 +670,71 @@ impl Processor {
         JsonOutcome { carried, has_members: members > 0 }
     }
 
-    /// True if the line's prescan stands for string token `t`'s own scan and found nothing in
-    /// it: then [`Processor::json_string`] is not called. Inline, as most strings of a JSON line
-    /// end here.
+    /// What the line's prescan says of string token `t` (see [`Prescan`]): `None` if it stands
+    /// for the token's own scan and found nothing in it, so that [`Processor::json_string`] is not
+    /// called. Inline, as most strings of a JSON line end here.
     #[inline]
-    fn prescan_clears(&self, body: &[u8], t: json::Token, s: &mut LineScratch) -> bool {
+    fn prescan(&self, body: &[u8], t: json::Token, s: &mut LineScratch) -> Option<Prescan> {
         if !s.gated || t.escaped {
-            return false;
+            return Some(Prescan::Scan);
         }
         // The first hit that ends after the string starts (the hits are sorted and disjoint).
         let hits = &s.line_hits;
         let mut first = s.hits_passed;
-        if first > 0 && hits[first - 1].1 > t.start {
+        if first > 0 && hits[first - 1].end > t.start {
             first = 0; // a string before the last one: look from the start
         }
-        while hits.get(first).is_some_and(|h| h.1 <= t.start) {
+        while hits.get(first).is_some_and(|h| h.end <= t.start) {
             first += 1;
         }
         s.hits_passed = first;
-        let overlapped = hits.get(first).is_some_and(|h| h.0 < t.end);
-        !overlapped && !self.engine.scan_alone(&body[t.start..t.end])
+        let overlapping = hits[first..].iter().take_while(|h| h.start < t.end).count();
+        if overlapping == 0 {
+            return self.engine.scan_alone(&body[t.start..t.end]).then_some(Prescan::Scan);
+        }
+        let inner = &hits[first..first + overlapping];
+        let addresses = inner.iter().all(|h| h.end <= t.end && self.engine.is_ipv4_find(h));
+        Some(if addresses && !self.engine.scan_alone(&body[t.start..t.end]) {
+            Prescan::Reuse(first, first + overlapping)
+        } else {
+            Prescan::Scan
+        })
     }
 
-    /// Scans one key, string or number token and, if anything was found, writes everything up
-    /// to it and its rewritten form (a number that held a find becomes a string).
+    /// Scans one key, string or number token (or takes the prescan's finds in it, see
+    /// [`Prescan`]) and, if anything was found, writes everything up to it and its rewritten
+    /// form (a number that held a find becomes a string).
+    #[allow(clippy::too_many_arguments)]
     fn json_string(
         &self,
         body: &[u8],
         t: json::Token,
+        how: Prescan,
         at: &mut usize,
         s: &mut LineScratch,
         stats: &mut Stats,
         out: &mut Vec<u8>,
     ) -> u64 {
-        let mut decoded = std::mem::take(&mut s.decoded);
-        let found = self.render_value(decode(&body[t.start..t.end], t.escaped, &mut decoded), t.start, &[], s, stats);
-        s.decoded = decoded;
+        let found = match how {
+            Prescan::Reuse(first, end) => {
+                let text = &body[t.start..t.end];
+                s.redact.set_spans(s.line_hits[first..end].iter().map(|h| Span {
+                    start: h.start - t.start,
+                    end: h.end - t.start,
+                    ..*h
+                }));
+                self.record(t.start, s);
+                s.rendered.clear();
+                Some(self.engine.render(text, &mut s.redact, &mut stats.redactions, &mut s.rendered))
+            }
+            Prescan::Scan => {
+                let mut decoded = std::mem::take(&mut s.decoded);
+                let found =
+                    self.render_value(decode(&body[t.start..t.end], t.escaped, &mut decoded), t.start, &[], s, stats);
+                s.decoded = decoded;
+                found
+            }
+        };
         let Some(carried) = found else { return 0 };
         out.extend_from_slice(&body[*at..t.start]);
         let quote = t.kind == json::Kind::Num;
@@ -718,6 +748,21 @@ impl Processor {
         *at = t.end;
         carried
     }
+}
+
+/// How a JSON string token that the line's prescan does not clear is scanned.
+#[derive(Clone, Copy, Debug)]
+enum Prescan {
+    /// On its own (decoded, if it has escapes).
+    Scan,
+    /// Not at all: the prescan's finds in it (`LineScratch::line_hits[first..end]`) are its own.
+    /// Taken only when they all lie within the token, which has no escapes, and are IPv4
+    /// addresses: the IPv4 finder reads a quote next to an address as it reads a region's end
+    /// (neither a digit, a dot, a dash nor a letter), so it finds the same addresses in the
+    /// token alone; and anything else the token's own scan would find, the line's scan finds
+    /// too (see `Engine::prescan_json`), so it would be among them. A JSON log's client
+    /// address is then rendered without a second scan.
+    Reuse(usize, usize),
 }
 
 #[cfg(test)]

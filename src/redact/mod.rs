@@ -300,6 +300,13 @@ impl Scratch {
         &self.spans
     }
 
+    /// Sets the spans for the next [`Engine::render`] to finds made elsewhere, which must be
+    /// what a find over the region to render would leave (sorted, disjoint, merged).
+    pub fn set_spans(&mut self, spans: impl IntoIterator<Item = Span>) {
+        self.spans.clear();
+        self.spans.extend(spans);
+    }
+
     /// The byte classes of `region`, kept for the next [`Engine::find`] if it is over the same
     /// region (same address and length): a caller that splits a line into fields with them pays
     /// for one classification. The region must not change before that find.
@@ -758,6 +765,11 @@ impl Engine {
         }
         out.extend_from_slice(&region[at..]);
         carried
+    }
+
+    /// True if the span is one IPv4 finder's find, not fused with another.
+    pub fn is_ipv4_find(&self, span: &Span) -> bool {
+        !span.fused && matches!(self.rules[usize::from(span.rule)].detector, Detector::Ipv4)
     }
 
     /// True if the span is an address an allow-list keeps as it is.
