@@ -8,7 +8,9 @@
 //! scanned once first, and only the strings its finds overlap are scanned on their own
 //! (`Engine::prescan_json` says when that is exact); a string in which it found only IPv4
 //! addresses takes those finds as its own (see `Prescan`). Field rules claim a JSON value by its
-//! key path, key rules by its key name at any depth (`{"auth":{"token":..}}`).
+//! key path, key rules by its key name at any depth (`{"auth":{"token":..}}`); a value they
+//! replace whole is scanned only if the line's scan shows it could hold a find that wins
+//! (`Processor::seed_stands`).
 //! A line cut at the length limit is never emitted raw: it is cut back to a whitespace boundary
 //! (dropping any trailing digit groups, which could be the first part of a card), redacted, and
 //! marked.
@@ -537,9 +539,37 @@ impl Processor {
         if !self.engine.find(text, Format::Json, seeds, &mut s.redact) {
             return None;
         }
+        Some(self.render_found(text, base, s, stats))
+    }
+
+    /// Redacts `text` with the spans in `s.redact` (from a find over it, or the same spans
+    /// known otherwise) into `s.rendered`; `base` is where `text` starts in the line.
+    fn render_found(&self, text: &[u8], base: usize, s: &mut LineScratch, stats: &mut Stats) -> u64 {
         self.record(base, s);
         s.rendered.clear();
-        Some(self.engine.render(text, &mut s.redact, &mut stats.redactions, &mut s.rendered))
+        self.engine.render(text, &mut s.redact, &mut stats.redactions, &mut s.rendered)
+    }
+
+    /// True if a field or key rule's seed, which covers the whole of the JSON string value `v`
+    /// (text `text`), is all that a find over the value would leave, as the line's prescan
+    /// shows: then the value needs no scan of its own. A seed over the whole value contains every
+    /// other find in it and wins against them, except against a find of the same range by a rule
+    /// listed earlier. The value's own finds are finds of the line's scan too (see
+    /// `Engine::prescan_json`), so when every hit of that scan that overlaps the value lies
+    /// within it, such a find would show there as a hit of the value's whole range: none may be
+    /// one, by an earlier rule or fused.
+    fn seed_stands(&self, v: json::Token, seeds: &[Span], text: &[u8], s: &LineScratch) -> bool {
+        let [seed] = seeds else { return false };
+        let whole = (v.start, v.end);
+        if !s.gated || v.kind != json::Kind::Str || v.escaped || text.is_empty() {
+            return false;
+        }
+        if (seed.start, seed.end) != (0, text.len()) || self.engine.scan_alone(text) {
+            return false;
+        }
+        s.line_hits.iter().filter(|h| h.start < v.end && h.end > v.start).all(|h| {
+            h.start >= v.start && h.end <= v.end && ((h.start, h.end) != whole || (!h.fused && h.rule > seed.rule))
+        })
     }
 
     /// Writes a JSON line up to (not including) its closing brace with every key, string and
@@ -645,7 +675,12 @@ impl Processor {
                     }
                     None => seeds.push(self.engine.field_span(text, 0, text.len(), rule, false)),
                 }
-                let found = self.render_value(text, v.start, &seeds, s, stats);
+                let found = if self.seed_stands(v, &seeds, text, s) {
+                    s.redact.set_spans(seeds.iter().copied());
+                    Some(self.render_found(text, v.start, s, stats))
+                } else {
+                    self.render_value(text, v.start, &seeds, s, stats)
+                };
                 s.seeds = seeds;
                 s.decoded = decoded;
                 if let Some(c) = found {
@@ -717,15 +752,9 @@ impl Processor {
     ) -> u64 {
         let found = match how {
             Prescan::Reuse(first, end) => {
-                let text = &body[t.start..t.end];
-                s.redact.set_spans(s.line_hits[first..end].iter().map(|h| Span {
-                    start: h.start - t.start,
-                    end: h.end - t.start,
-                    ..*h
-                }));
-                self.record(t.start, s);
-                s.rendered.clear();
-                Some(self.engine.render(text, &mut s.redact, &mut stats.redactions, &mut s.rendered))
+                let shift = |h: &Span| Span { start: h.start - t.start, end: h.end - t.start, ..*h };
+                s.redact.set_spans(s.line_hits[first..end].iter().map(shift));
+                Some(self.render_found(&body[t.start..t.end], t.start, s, stats))
             }
             Prescan::Scan => {
                 let mut decoded = std::mem::take(&mut s.decoded);
