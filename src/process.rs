@@ -723,17 +723,24 @@ impl Processor {
             first += 1;
         }
         s.hits_passed = first;
-        let overlapping = hits[first..].iter().take_while(|h| h.start < t.end).count();
-        if overlapping == 0 {
+        if hits.get(first).is_none_or(|h| h.start >= t.end) {
             return self.engine.scan_alone(&body[t.start..t.end]).then_some(Prescan::Scan);
         }
-        let inner = &hits[first..first + overlapping];
+        Some(self.overlapped(body, t, first, s))
+    }
+
+    /// How string token `t`, which the line's hits from `first` on overlap, is scanned (see
+    /// [`Prescan`]). Out of line: most strings meet no hit.
+    #[inline(never)]
+    fn overlapped(&self, body: &[u8], t: json::Token, first: usize, s: &LineScratch) -> Prescan {
+        let overlapping = s.line_hits[first..].iter().take_while(|h| h.start < t.end).count();
+        let inner = &s.line_hits[first..first + overlapping];
         let addresses = inner.iter().all(|h| h.end <= t.end && self.engine.is_ipv4_find(h));
-        Some(if addresses && !self.engine.scan_alone(&body[t.start..t.end]) {
+        if addresses && !self.engine.scan_alone(&body[t.start..t.end]) {
             Prescan::Reuse(first, first + overlapping)
         } else {
             Prescan::Scan
-        })
+        }
     }
 
     /// Scans one key, string or number token (or takes the prescan's finds in it, see
