@@ -383,6 +383,32 @@ fn status_kib(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// The first count after `name` in a counters summary (`dropped 12; ...`), if any.
+fn count_after(summary: &str, name: &str) -> Option<u64> {
+    summary.split(name).nth(1)?.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+/// A logfmt line of about `bytes` bytes of short pairs, with a user, an email and an address,
+/// and the line loganon writes for it.
+fn long_line(bytes: usize) -> (String, String) {
+    const UNIT: &str = "user=alice id=12345 path=/a/b/c msg=hello ";
+    let units = bytes / UNIT.len();
+    let line = format!("{} mail jane@example.com ip 10.1.2.3\n", UNIT.repeat(units));
+    let want =
+        format!("{} mail [EMAIL] ip 10.1.2.0{TAG}\n", "user=[USER] id=12345 path=/a/b/c msg=hello ".repeat(units));
+    (line, want)
+}
+
+/// Stops the server and checks that it wrote `want` once per client, whole, and nothing else.
+fn stop_expecting_each(server: Server, clients: usize, want: &str) {
+    let (out, err, code) = server.stop();
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.len() == clients * want.len() && out.lines().all(|l| l == want.trim_end()),
+        "every line anonymized whole"
+    );
+}
+
 #[test]
 fn a_stalled_downstream_slows_the_client_with_bounded_memory_and_loses_nothing() {
     // Downstream accepts but does not read until told to.
@@ -440,11 +466,9 @@ fn a_stalled_downstream_slows_the_client_with_bounded_memory_and_loses_nothing()
 /// (Before, 32 such connections kept about 249 MiB.)
 #[test]
 fn open_connections_do_not_keep_what_a_long_line_grew() {
-    const UNIT: &str = "user=alice id=12345 path=/a/b/c msg=hello ";
-    const UNITS: usize = 1_000_000 / UNIT.len();
     const CLIENTS: usize = 32;
     let server = start(&[]);
-    let line = format!("{} mail jane@example.com ip 10.1.2.3\n", UNIT.repeat(UNITS));
+    let (line, want) = long_line(1_000_000);
     let clients: Vec<TcpStream> = (0..CLIENTS)
         .map(|_| {
             let mut c = server.connect();
@@ -457,14 +481,7 @@ fn open_connections_do_not_keep_what_a_long_line_grew() {
     eprintln!("{CLIENTS} open connections after a line of 1 MB each: RSS {rss} KiB");
     assert!(rss > 0 && rss < 64 * 1024, "RSS {rss} KiB");
     drop(clients);
-    let (out, err, code) = server.stop();
-    assert_eq!(code, 0, "{err}");
-    let want =
-        format!("{} mail [EMAIL] ip 10.1.2.0{TAG}\n", "user=[USER] id=12345 path=/a/b/c msg=hello ".repeat(UNITS));
-    assert!(
-        out.len() == CLIENTS * want.len() && out.lines().all(|l| l == want.trim_end()),
-        "every line anonymized whole"
-    );
+    stop_expecting_each(server, CLIENTS, &want);
 }
 
 /// 256 clients connect, then each sends a line of 200 KB at once (under `--max-line 262144`).
@@ -476,8 +493,6 @@ fn open_connections_do_not_keep_what_a_long_line_grew() {
 /// the release build.)
 #[test]
 fn many_clients_sending_long_lines_at_once_stay_within_bounded_memory() {
-    const UNIT: &str = "user=alice id=12345 path=/a/b/c msg=hello ";
-    const UNITS: usize = 200_000 / UNIT.len();
     const CLIENTS: usize = 256;
     let server = start(&["--max-line", "262144"]);
     let pid = server.child.id();
@@ -487,7 +502,7 @@ fn many_clients_sending_long_lines_at_once_stay_within_bounded_memory() {
     let idle = rss_kib(pid);
     eprintln!("{CLIENTS} idle connections: RSS {before} -> {idle} KiB");
     assert!(before > 0 && idle < before + 8 * 1024, "RSS {before} -> {idle} KiB");
-    let line = format!("{} mail jane@example.com ip 10.1.2.3\n", UNIT.repeat(UNITS));
+    let (line, want) = long_line(200_000);
     std::thread::scope(|scope| {
         for mut c in &clients {
             let line = &line;
@@ -495,25 +510,13 @@ fn many_clients_sending_long_lines_at_once_stay_within_bounded_memory() {
         }
     });
     let counters = server.wait_counters(&format!("lines in {CLIENTS} out {CLIENTS}"));
-    let waits: u64 = counters
-        .split("long-line waits ")
-        .nth(1)
-        .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
+    let waits = count_after(&counters, "long-line waits ").unwrap_or(0);
     assert!(waits > 0, "no connection waited for a turn: {counters}");
     let peak = status_kib(pid, "VmHWM:");
     eprintln!("{CLIENTS} lines of 200 KB at once: peak RSS {peak} KiB");
     assert!(peak < 64 * 1024, "peak RSS {peak} KiB");
     drop(clients);
-    let (out, err, code) = server.stop();
-    assert_eq!(code, 0, "{err}");
-    let want =
-        format!("{} mail [EMAIL] ip 10.1.2.0{TAG}\n", "user=[USER] id=12345 path=/a/b/c msg=hello ".repeat(UNITS));
-    assert!(
-        out.len() == CLIENTS * want.len() && out.lines().all(|l| l == want.trim_end()),
-        "every line anonymized whole"
-    );
+    stop_expecting_each(server, CLIENTS, &want);
 }
 
 /// In hash mode, 256 clients each send one access line (64 distinct addresses) and stay open.
@@ -574,12 +577,7 @@ fn on_full_drop_keeps_reading_and_counts_what_it_drops() {
     server.wait_stderr("dropping lines", Duration::from_secs(10));
     server.signal("USR1");
     let err = server.wait_stderr("dropped", Duration::from_secs(10));
-    let dropped: u64 = err
-        .split("dropped ")
-        .nth(1)
-        .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next())
-        .and_then(|n| n.parse().ok())
-        .unwrap();
+    let dropped = count_after(&err, "dropped ").unwrap();
     assert!(dropped > 0, "{err}");
     // Let the downstream go so the drain can end.
     let (s, _) = held.join().unwrap();
