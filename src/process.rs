@@ -560,13 +560,13 @@ impl Processor {
     /// one, by an earlier rule or fused.
     fn seed_stands(&self, v: json::Token, seeds: &[Span], text: &[u8], s: &LineScratch) -> bool {
         let [seed] = seeds else { return false };
-        let whole = (v.start, v.end);
         if !s.gated || v.kind != json::Kind::Str || v.escaped || text.is_empty() {
             return false;
         }
         if (seed.start, seed.end) != (0, text.len()) || self.engine.scan_alone(text) {
             return false;
         }
+        let whole = (v.start, v.end);
         s.line_hits.iter().filter(|h| h.start < v.end && h.end > v.start).all(|h| {
             h.start >= v.start && h.end <= v.end && ((h.start, h.end) != whole || (!h.fused && h.rule > seed.rule))
         })
@@ -794,8 +794,8 @@ enum Prescan {
     /// Not at all: the prescan's finds in it (`LineScratch::line_hits[first..end]`) are its own.
     /// Taken only when they all lie within the token, which has no escapes, and are IPv4
     /// addresses: the IPv4 finder reads a quote next to an address as it reads a region's end
-    /// (neither a digit, a dot, a dash nor a letter), so it finds the same addresses in the
-    /// token alone; and anything else the token's own scan would find, the line's scan finds
+    /// (it is none of the bytes that join an address to its neighbours), so it finds the same
+    /// addresses in the token alone; and anything else the token's own scan would find, the line's scan finds
     /// too (see `Engine::prescan_json`), so it would be among them. A JSON log's client
     /// address is then rendered without a second scan.
     Reuse(usize, usize),

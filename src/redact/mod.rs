@@ -597,10 +597,8 @@ impl Engine {
         // Only hex digits, dots and colons can make an address (with brackets around it, and a
         // port after): most values (user names) are turned away by their bytes alone before any
         // split or the standard parser runs (which cost 600 instructions a value).
-        let parse = |a: &str| {
-            a.bytes().all(|c| c.is_ascii_hexdigit() || c == b'.' || c == b':').then(|| a.parse::<IpAddr>().ok())?
-        };
         let may_be_ip = value.iter().all(|c| c.is_ascii_hexdigit() || matches!(c, b'.' | b':' | b'[' | b']'));
+        let parse = |a: &str| a.parse::<IpAddr>().ok();
         let ip = may_be_ip.then(|| std::str::from_utf8(value).ok()).flatten().and_then(|v| {
             let v = v.trim_start_matches('[');
             let v = v.split_once(']').map_or(v, |(a, _)| a);
