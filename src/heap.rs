@@ -25,3 +25,8 @@ pub fn return_free_memory() {
 pub fn held<T>(v: &Vec<T>) -> usize {
     v.capacity() * std::mem::size_of::<T>()
 }
+
+/// Frees a vector's heap memory; returns the bytes it held.
+pub fn free<T>(v: &mut Vec<T>) -> usize {
+    held(&std::mem::take(v))
+}

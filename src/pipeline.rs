@@ -72,7 +72,7 @@ fn read_size(slots: usize) -> usize {
 /// The memory a batch of `len` input bytes is counted as while it is out: three times its input
 /// (the input, and the output with its tags), or ten times if it grew past two reads to hold a
 /// long line, whose worker's per-line buffers then take up to about eight times that line
-/// ([`LineScratch::line_buffer_bytes`] after lines of 1 and 4 MB of short logfmt pairs, the
+/// (what [`LineScratch::shrink_after`] freed after lines of 1 and 4 MB of short logfmt pairs, the
 /// costliest shape: the field list alone is about four times the line). Batches of short lines
 /// keep the total at about [`BATCH_MEMORY`] by their number alone; a batch that would take it
 /// past is held back until others come back.

@@ -245,21 +245,6 @@ impl LineScratch {
         self.redact.rejected()
     }
 
-    /// The heap bytes of the buffers that grow with the longest line processed.
-    pub fn line_buffer_bytes(&self) -> usize {
-        use crate::heap::held;
-        self.redact.region_buffer_bytes()
-            + held(&self.tokens)
-            + held(&self.stack)
-            + held(&self.fields)
-            + held(&self.seeds)
-            + held(&self.path)
-            + held(&self.path_text)
-            + held(&self.decoded)
-            + held(&self.rendered)
-            + held(&self.line_hits)
-    }
-
     /// After lines of up to `longest` bytes: if one was longer than [`LONG_LINE`], frees the
     /// per-line buffers, and if they held more than `share` bytes, has the allocator hand the
     /// freed memory back to the system (see [`crate::heap`]). Each holder of a scratch (a
@@ -267,30 +252,26 @@ impl LineScratch {
     /// longest line for good; `share` is the holder's part of the memory budget, below which the
     /// allocator keeps the memory for the next long line rather than faulting it in again.
     pub fn shrink_after(&mut self, longest: usize, share: usize) {
-        if longest <= LONG_LINE {
-            return;
-        }
-        let held = self.line_buffer_bytes();
-        self.release_line_buffers();
-        if held > share {
+        if longest > LONG_LINE && self.release_line_buffers() > share {
             crate::heap::return_free_memory();
         }
     }
 
     /// Frees the buffers that grow with the longest line processed (together several times its
     /// length: the field list of a logfmt line of short pairs alone, about four), keeping the
-    /// caches (pseudonyms, regex search state, tag texts).
-    fn release_line_buffers(&mut self) {
-        self.redact.release_region_buffers();
-        self.tokens = Vec::new();
-        self.stack = Vec::new();
-        self.fields = Vec::new();
-        self.seeds = Vec::new();
-        self.path = Vec::new();
-        self.path_text = Vec::new();
-        self.decoded = Vec::new();
-        self.rendered = Vec::new();
-        self.line_hits = Vec::new();
+    /// caches (pseudonyms, regex search state, tag texts). Returns the heap bytes they held.
+    fn release_line_buffers(&mut self) -> usize {
+        use crate::heap::free;
+        self.redact.release_region_buffers()
+            + free(&mut self.tokens)
+            + free(&mut self.stack)
+            + free(&mut self.fields)
+            + free(&mut self.seeds)
+            + free(&mut self.path)
+            + free(&mut self.path_text)
+            + free(&mut self.decoded)
+            + free(&mut self.rendered)
+            + free(&mut self.line_hits)
     }
 }
 

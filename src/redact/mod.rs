@@ -323,19 +323,12 @@ impl Scratch {
         self.classified = None;
     }
 
-    /// The heap bytes of the buffers that grow with the longest region scanned.
-    pub fn region_buffer_bytes(&self) -> usize {
-        use crate::heap::held;
-        held(&self.spans) + self.classes.held() + held(&self.norm)
-    }
-
     /// Frees the buffers that grow with the longest region scanned (the spans, the class masks,
-    /// the normalized text), keeping the caches.
-    pub fn release_region_buffers(&mut self) {
-        self.spans = Vec::new();
-        self.classes = Classes::default();
+    /// the normalized text), keeping the caches. Returns the heap bytes they held.
+    pub fn release_region_buffers(&mut self) -> usize {
+        use crate::heap::free;
         self.classified = None;
-        self.norm = Vec::new();
+        free(&mut self.spans) + std::mem::take(&mut self.classes).held() + free(&mut self.norm)
     }
 
     /// Sets the event time of the line about to be rendered: under key rotation it picks the
