@@ -139,7 +139,7 @@ done
 
 # ----------------------------------------------------------------------- timing
 declare -A best=() best_cpu=()
-less() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
+is_less() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 for ((round = 1; round <= runs; round++)); do
     echo "timing round $round/$runs ..." >&2
     for id in "${ids[@]}"; do
@@ -148,10 +148,10 @@ for ((round = 1; round <= runs; round++)); do
         e=$(now_s)
         dt=$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.6f", e - s }')
         cpu=$(cpu_seconds "$tmp/times")
-        if [[ -z ${best[$id]:-} ]] || less "$dt" "${best[$id]}"; then
+        if [[ -z ${best[$id]:-} ]] || is_less "$dt" "${best[$id]}"; then
             best[$id]=$dt
         fi
-        if [[ -z ${best_cpu[$id]:-} ]] || less "$cpu" "${best_cpu[$id]}"; then
+        if [[ -z ${best_cpu[$id]:-} ]] || is_less "$cpu" "${best_cpu[$id]}"; then
             best_cpu[$id]=$cpu
         fi
     done
