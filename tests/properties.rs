@@ -484,7 +484,8 @@ fn json_value() -> impl Strategy<Value = String> {
 
 fn json_key() -> impl Strategy<Value = String> {
     let name = prop::sample::select(
-        &["msg", "user", "client_ip", "password", "token", "Authorization", "cookie", "tel", "a b", "n"][..],
+        &["msg", "user", "client_ip", "password", "token", "Authorization", "cookie", "tel", "a b", "n", "db.password"]
+            [..],
     );
     (name, any::<bool>()).prop_map(|(k, spaced)| if spaced { format!("\"{k}\" ") } else { format!("\"{k}\"") })
 }

@@ -241,14 +241,29 @@ impl Keys {
     }
 
     /// Pushes a span for every value after a key in `b`, whose byte classes `cl` holds.
-    pub fn find(&self, b: &[u8], cl: &Classes, out: &mut Vec<Span>) {
+    /// With `json_line`, `b` is the raw text of a whole JSON line, and a separator right after a
+    /// quote is passed over: it is a member's colon, and the caller claims members by key name
+    /// from the JSON structure; or it follows an escaped quote (`\":`), where the word before it
+    /// is empty and no key.
+    pub fn find(&self, b: &[u8], cl: &Classes, json_line: bool, out: &mut Vec<Span>) {
         if self.keys.is_empty() || !(cl.has(Class::Equals) || cl.has(Class::Colon)) {
             return;
         }
         let after_digit = self.after_digit;
-        for sep in cl.positions(|cl, i| {
+        let separators = move |cl: &Classes, i| {
             (cl.mask(Class::Equals, i) | cl.mask(Class::Colon, i)) & (after_digit | !cl.behind(Class::Digit, i, 1))
-        }) {
+        };
+        // Two loops, so that the common one does not pay for the quote mask.
+        if json_line {
+            self.pairs(b, cl.positions(move |cl, i| separators(cl, i) & !cl.behind(Class::Quote, i, 1)), out);
+        } else {
+            self.pairs(b, cl.positions(separators), out);
+        }
+    }
+
+    /// Pushes a span for the value of every key that ends at one of the separators `seps`.
+    fn pairs(&self, b: &[u8], seps: impl Iterator<Item = usize>, out: &mut Vec<Span>) {
+        for sep in seps {
             // JSON writes the key in quotes: `"key":`.
             let key_end = if sep > 0 && b[sep - 1] == b'"' && b[sep] == b':' { sep - 1 } else { sep };
             if !self.may_end_key(&b[..key_end]) {
@@ -310,7 +325,7 @@ mod tests {
             (3, "pwd".into(), Value::Plain),
         ]);
         let mut v = Vec::new();
-        k.find(line.as_bytes(), &Classes::of(line.as_bytes()), &mut v);
+        k.find(line.as_bytes(), &Classes::of(line.as_bytes()), false, &mut v);
         v.iter().map(|s| &line[s.start..s.end]).collect()
     }
 
@@ -337,6 +352,21 @@ mod tests {
         for (line, want) in cases {
             assert_eq!(keys(line), *want, "{line}");
         }
+    }
+
+    #[test]
+    fn a_json_line_leaves_its_member_separators_to_the_caller() {
+        let k = Keys::new(&[(0, "password".into(), Value::Plain), (1, "token".into(), Value::Plain)]);
+        let found = |line: &str, json_line: bool| {
+            let mut v = Vec::new();
+            k.find(line.as_bytes(), &Classes::of(line.as_bytes()), json_line, &mut v);
+            v.iter().map(|s| line[s.start..s.end].to_string()).collect::<Vec<_>>()
+        };
+        // Pairs inside strings stay; the members' own, at any depth, are passed over.
+        let pad = "p".repeat(50);
+        let line = format!(r#"{{"password":"a","{pad}":"x token=b, token: c","n":{{"token":"d"}}}}"#);
+        assert_eq!(found(&line, false), ["a", "b", "c", "d"]);
+        assert_eq!(found(&line, true), ["b", "c"]);
     }
 
     #[test]
@@ -371,7 +401,7 @@ mod tests {
         assert!(one.last_pairs.is_none());
         assert_eq!(one.lookup(b"X", |_| true), Some((0, Value::Plain)));
         let mut v = Vec::new();
-        one.find(b"a x=1", &Classes::of(b"a x=1"), &mut v);
+        one.find(b"a x=1", &Classes::of(b"a x=1"), false, &mut v);
         assert_eq!(v.len(), 1);
     }
 
@@ -379,7 +409,7 @@ mod tests {
     fn separators_after_digits_are_read_only_when_a_key_ends_in_one() {
         let found = |k: &Keys, line: &str| {
             let mut v = Vec::new();
-            k.find(line.as_bytes(), &Classes::of(line.as_bytes()), &mut v);
+            k.find(line.as_bytes(), &Classes::of(line.as_bytes()), false, &mut v);
             v.iter().map(|s| line[s.start..s.end].to_string()).collect::<Vec<_>>()
         };
         let plain = Keys::new(&[(0, "token".into(), Value::Plain)]);
