@@ -76,7 +76,7 @@ pub fn frame(stream: &[u8], sizes: &[u8], max_line: usize, read_size: usize) -> 
     let mut batch = Batch::default();
     let mut lines = Vec::new();
     while framer.fill(&mut batch).expect("reading from memory cannot fail") {
-        assert!(!batch.data.is_empty(), "a batch handed out is never empty");
+        assert!(!batch.bytes().is_empty(), "a batch handed out is never empty");
         assert!(batch.cut.windows(2).all(|w| w[0] < w[1]), "cut offsets ascend: {:?}", batch.cut);
         let before = lines.len();
         lines.extend(batch.lines().map(|(l, c)| (l.to_vec(), c)));

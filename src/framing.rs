@@ -28,9 +28,15 @@ pub const DEFAULT_MAX_LINE: usize = 1 << 20;
 pub const MIN_AVERAGE_LINE: usize = 64;
 
 /// Complete lines (each ending in `\n`, except possibly the last line of the input).
+///
+/// The framer reads straight into a batch's buffer. A safe `read` needs initialized memory, so
+/// the buffer is zeroed as it grows and never shrinks back (`len` marks what it holds): a
+/// recycled batch is read into again as it is. Copying each read out of a buffer of the
+/// framer's instead cost about a tenth of the CPU time of a one-thread run on an access log.
 #[derive(Debug, Default)]
 pub struct Batch {
-    pub data: Vec<u8>,
+    buf: Vec<u8>,
+    len: usize,
     /// Start offsets, ascending, of lines that were cut at the length limit.
     pub cut: Vec<usize>,
     /// The clock reading for this batch (Unix seconds), set by the reader.
@@ -38,30 +44,70 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// The batch's bytes: its lines, one after the other.
+    pub fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
     /// The batch's lines with their endings, each with its cut flag.
     pub fn lines(&self) -> impl Iterator<Item = (&[u8], bool)> {
+        let data = self.bytes();
         let mut at = 0;
         let mut cuts = self.cut.iter().peekable();
         std::iter::from_fn(move || {
-            if at >= self.data.len() {
+            if at >= data.len() {
                 return None;
             }
-            let end = memchr::memchr(b'\n', &self.data[at..]).map_or(self.data.len(), |i| at + i + 1);
+            let end = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i + 1);
             let cut = cuts.next_if(|&&c| c == at).is_some();
-            let line = &self.data[at..end];
+            let line = &data[at..end];
             at = end;
             Some((line, cut))
         })
+    }
+
+    /// Frees the buffer if it grew past `limit` bytes (a batch of long lines).
+    pub fn fit(&mut self, limit: usize) {
+        if self.buf.len() > limit {
+            self.buf = Vec::new();
+            self.len = 0;
+        }
+    }
+
+    /// Room for `n` more bytes after the contents, zeroed only where the buffer grows.
+    fn room(&mut self, n: usize) -> &mut [u8] {
+        let end = self.len + n;
+        if self.buf.len() < end {
+            self.buf.resize(end, 0);
+        }
+        &mut self.buf[self.len..end]
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+        self.cut.clear();
+    }
+
+    fn extend(&mut self, bytes: &[u8]) {
+        self.room(bytes.len()).copy_from_slice(bytes);
+        self.len += bytes.len();
+    }
+
+    fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+
+    /// Removes the bytes in `range`, moving those after it down.
+    fn remove(&mut self, range: std::ops::Range<usize>) {
+        self.buf.copy_within(range.end..self.len, range.start);
+        self.len -= range.len();
     }
 }
 
 /// Cuts a byte stream into batches of lines.
 pub struct Framer<R> {
     src: R,
-    /// Zeroed once; reads land here and only what was read is copied into the batch. Reading into
-    /// the batch directly would need it zero-filled before every read (a safe `read` cannot take
-    /// uninitialized memory), which cost a 256 KiB memset per read, per line on a live pipe.
-    buf: Box<[u8]>,
+    read_size: usize,
     /// What the last batch left, from `carry_at` on: complete lines past its line limit (the
     /// first `carry_ready` bytes, already checked for length, with their cuts in `carry_cut`, as
     /// offsets into `carry`), then the unfinished last line, which holds no newline. Each batch
@@ -89,7 +135,7 @@ impl<R: Read> Framer<R> {
         let read_size = read_size.max(1);
         Self {
             src,
-            buf: vec![0; read_size].into_boxed_slice(),
+            read_size,
             carry: Vec::new(),
             carry_at: 0,
             carry_ready: 0,
@@ -104,9 +150,11 @@ impl<R: Read> Framer<R> {
         }
     }
 
-    fn read_more(&mut self, data: &mut Vec<u8>) -> io::Result<usize> {
+    /// Reads up to `read_size` bytes onto the end of the batch.
+    fn read_more(&mut self, batch: &mut Batch) -> io::Result<usize> {
+        let room = batch.room(self.read_size);
         let n = loop {
-            match self.src.read(&mut self.buf) {
+            match self.src.read(room) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) if e.kind() == ErrorKind::UnexpectedEof => {
@@ -116,7 +164,7 @@ impl<R: Read> Framer<R> {
                 Err(e) => return Err(e),
             }
         };
-        data.extend_from_slice(&self.buf[..n]);
+        batch.len += n;
         Ok(n)
     }
 
@@ -132,9 +180,10 @@ impl<R: Read> Framer<R> {
     fn cut_long_lines(&mut self, batch: &mut Batch, from: usize) {
         let mut start: usize = 0;
         loop {
-            let window_end = batch.data.len().min(start.saturating_add(self.max_line).saturating_add(1));
+            let data = batch.bytes();
+            let window_end = data.len().min(start.saturating_add(self.max_line).saturating_add(1));
             let seek = start.max(from).min(window_end);
-            if let Some(last) = memchr::memrchr(b'\n', &batch.data[seek..window_end]) {
+            if let Some(last) = memchr::memrchr(b'\n', &data[seek..window_end]) {
                 start = seek + last + 1;
                 continue;
             }
@@ -142,18 +191,18 @@ impl<R: Read> Framer<R> {
                 return; // the unfinished last line is not too long yet
             }
             // The line at `start` is longer than `max_line`: keep its first `max_line` bytes.
-            let end = memchr::memchr(b'\n', &batch.data[start..]).map(|i| start + i);
+            let end = memchr::memchr(b'\n', &data[start..]).map(|i| start + i);
             let keep = start + self.max_line;
-            self.discarded += (end.unwrap_or(batch.data.len()) - keep) as u64;
+            self.discarded += (end.unwrap_or(data.len()) - keep) as u64;
             batch.cut.push(start);
             match end {
                 Some(nl) => {
-                    batch.data.drain(keep..nl);
+                    batch.remove(keep..nl);
                     start = keep + 1;
                 }
                 None => {
-                    batch.data.truncate(keep);
-                    batch.data.push(b'\n');
+                    batch.truncate(keep);
+                    batch.extend(b"\n");
                     self.discarding = true;
                     return;
                 }
@@ -168,57 +217,56 @@ impl<R: Read> Framer<R> {
     /// added while the batch holds none: so at each read only the bytes it added are searched
     /// for one, and a line as long as `max_line` costs time linear in its length.
     pub fn fill(&mut self, batch: &mut Batch) -> io::Result<bool> {
-        batch.data.clear();
-        batch.cut.clear();
+        batch.clear();
         if self.carry_ready > 0 {
             self.hand_out_carried_lines(batch);
             return Ok(true);
         }
-        batch.data.extend_from_slice(&self.carry[self.carry_at..]);
+        batch.extend(&self.carry[self.carry_at..]);
         self.carry.clear();
         self.carry_at = 0;
         loop {
             if self.eof {
                 // At the end the batch holds at most the unfinished last line, from offset 0.
-                if self.stopped && !batch.data.is_empty() {
+                if self.stopped && batch.len > 0 {
                     batch.cut.push(0);
                 }
-                return Ok(!batch.data.is_empty());
+                return Ok(batch.len > 0);
             }
-            let old = batch.data.len();
-            let n = self.read_more(&mut batch.data)?;
+            let old = batch.len;
+            let n = self.read_more(batch)?;
             if n == 0 {
                 self.eof = true;
                 continue;
             }
             if self.discarding {
-                match memchr::memchr(b'\n', &batch.data[old..]) {
+                match memchr::memchr(b'\n', &batch.bytes()[old..]) {
                     Some(i) => {
                         self.discarded += i as u64 + 1;
-                        batch.data.drain(old..=old + i);
+                        batch.remove(old..old + i + 1);
                         self.discarding = false;
                     }
                     None => {
                         self.discarded += n as u64;
-                        batch.data.truncate(old);
+                        batch.truncate(old);
                         continue;
                     }
                 }
             }
             self.cut_long_lines(batch, old);
             // Cutting keeps every newline at or after `old`.
-            let new = old.min(batch.data.len());
-            if let Some(last) = memchr::memrchr(b'\n', &batch.data[new..]).map(|i| new + i) {
+            let new = old.min(batch.len);
+            if let Some(last) = memchr::memrchr(b'\n', &batch.bytes()[new..]).map(|i| new + i) {
                 self.limit_lines(batch, last + 1);
                 return Ok(true);
             }
         }
     }
 
-    /// Ends the batch after at most `max_lines` of the complete lines in `batch.data[..complete]`
+    /// Ends the batch after at most `max_lines` of the complete lines in `batch.bytes()[..complete]`
     /// and carries everything after that end (the remaining lines, then the unfinished one).
     fn limit_lines(&mut self, batch: &mut Batch, complete: usize) {
-        let lines = &batch.data[..complete];
+        let lines = &batch.bytes()[..complete];
         let (mut end, mut carried) = (complete, 0);
         // Counting is one vector pass, and is needed only where lines can be over the limit.
         if lines.len() > self.max_lines {
@@ -227,19 +275,19 @@ impl<R: Read> Framer<R> {
             (end, kept) = self.end_of_lines(lines, count);
             carried = count - kept;
         }
-        self.carry.extend_from_slice(&batch.data[end..]);
+        self.carry.extend_from_slice(&batch.bytes()[end..]);
         self.carry_ready = complete - end;
         self.carry_lines = carried;
         let first_carried = batch.cut.partition_point(|&c| c < end);
         self.carry_cut.extend(batch.cut.drain(first_carried..).map(|c| c - end));
-        batch.data.truncate(end);
+        batch.truncate(end);
     }
 
     /// Fills `batch` with the next (at most `max_lines`) of the carried complete lines.
     fn hand_out_carried_lines(&mut self, batch: &mut Batch) {
         let (at, ready) = (self.carry_at, self.carry_ready);
         let (len, lines) = self.end_of_lines(&self.carry[at..at + ready], self.carry_lines);
-        batch.data.extend_from_slice(&self.carry[at..at + len]);
+        batch.extend(&self.carry[at..at + len]);
         let cuts = self.carry_cut.partition_point(|&c| c < at + len);
         batch.cut.extend(self.carry_cut.drain(..cuts).map(|c| c - at));
         self.carry_at += len;
@@ -302,6 +350,21 @@ mod tests {
             out.push(b.lines().map(|(l, c)| (l.to_vec(), c)).collect());
         }
         out
+    }
+
+    #[test]
+    fn a_recycled_batch_is_read_into_without_growing() {
+        let line = b"203.0.113.9 - - [22/Nov/2026:12:00:00 +0000] \"GET / HTTP/1.1\" 200 5\n";
+        let input = line.repeat(2000);
+        let mut f = Framer::new(Trickle(&input, 1000), 1 << 20, 4096);
+        let mut b = Batch::default();
+        let mut bytes = Vec::new();
+        while f.fill(&mut b).unwrap() {
+            bytes.extend_from_slice(b.bytes());
+            // One read and the unfinished line carried into it, however many batches came before.
+            assert!(b.buf.len() <= 4096 + line.len(), "{}", b.buf.len());
+        }
+        assert_eq!(bytes, input);
     }
 
     #[test]

@@ -94,10 +94,9 @@ struct Slot {
 impl Slot {
     /// Frees buffers that a batch of long lines made grow past four reads.
     fn fit(&mut self, read_size: usize) {
-        for buf in [&mut self.input.data, &mut self.output] {
-            if buf.capacity() > 4 * read_size {
-                *buf = Vec::new();
-            }
+        self.input.fit(4 * read_size);
+        if self.output.capacity() > 4 * read_size {
+            self.output = Vec::new();
         }
     }
 }
@@ -246,7 +245,7 @@ fn read_batches(
                 break;
             }
             // Batches come back in order, so the room comes; one batch alone always fits.
-            slot.charge = charge(slot.input.data.len(), read_size);
+            slot.charge = charge(slot.input.bytes().len(), read_size);
             while in_flight > 0 && in_flight + slot.charge > BATCH_MEMORY {
                 match returned(&mut in_flight) {
                     Some(back) => idle.push(back),
