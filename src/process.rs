@@ -245,6 +245,13 @@ impl LineScratch {
         self.redact.rejected()
     }
 
+    /// The range of `line_hits` that overlap token `t`, given `first`, the first hit that ends
+    /// after `t` starts (the hits are sorted and disjoint, so the rest of them start before `t`
+    /// ends).
+    fn hits_over(&self, first: usize, t: json::Token) -> std::ops::Range<usize> {
+        first..first + self.line_hits[first..].partition_point(|h| h.start < t.end)
+    }
+
     /// After lines of up to `longest` bytes: if one was longer than [`LONG_LINE`], frees the
     /// per-line buffers, and if they held more than `share` bytes, has the allocator hand the
     /// freed memory back to the system (see [`crate::heap`]). Each holder of a scratch (a
@@ -548,7 +555,8 @@ impl Processor {
             return false;
         }
         let whole = (v.start, v.end);
-        s.line_hits.iter().filter(|h| h.start < v.end && h.end > v.start).all(|h| {
+        let first = s.line_hits.partition_point(|h| h.end <= v.start);
+        s.line_hits[s.hits_over(first, v)].iter().all(|h| {
             h.start >= v.start && h.end <= v.end && ((h.start, h.end) != whole || (!h.fused && h.rule > seed.rule))
         })
     }
@@ -714,11 +722,10 @@ impl Processor {
     /// [`Prescan`]). Out of line: most strings meet no hit.
     #[inline(never)]
     fn overlapped(&self, body: &[u8], t: json::Token, first: usize, s: &LineScratch) -> Prescan {
-        let overlapping = s.line_hits[first..].iter().take_while(|h| h.start < t.end).count();
-        let inner = &s.line_hits[first..first + overlapping];
-        let addresses = inner.iter().all(|h| h.end <= t.end && self.engine.is_ipv4_find(h));
+        let over = s.hits_over(first, t);
+        let addresses = s.line_hits[over.clone()].iter().all(|h| h.end <= t.end && self.engine.is_ipv4_find(h));
         if addresses && !self.engine.scan_alone(&body[t.start..t.end]) {
-            Prescan::Reuse(first, first + overlapping)
+            Prescan::Reuse(over.start, over.end)
         } else {
             Prescan::Scan
         }
