@@ -16,11 +16,12 @@
 #![allow(dead_code)] // each fuzz target uses only its own check
 
 use loganon::anonymize::Pseudonymizer;
-use loganon::format::{self, Field, Format, json};
+use loganon::format::{self, EventTimes, Field, Format, json};
 use loganon::framing::{Batch, DEFAULT_MAX_LINE, Framer, MIN_AVERAGE_LINE, READ_SIZE};
 use loganon::process::{CUT_MARK, LineScratch, Options, Processor, Stats};
 use loganon::redact::classes::Classes;
 use loganon::rules::{IpMode, Ruleset, Source, examples};
+use std::cell::RefCell;
 use std::io::{self, Read};
 
 /// 2026-11-22T12:00:00Z: the clock of every line processed here.
@@ -160,8 +161,12 @@ const CLOCKS: [&str; 5] = [
 /// The format parsers never panic; field ranges are in bounds; the JSON tokenizer's ranges are
 /// in bounds, in order, and where they say (strings between quotes, containers to their close,
 /// the root close on a `}`); valid JSON objects are always recognised; escaping round-trips and
-/// leaves no raw control byte.
+/// leaves no raw control byte. Event times remembered from earlier inputs (which the fuzzer
+/// mostly makes from one another, so they share their time text) are the times read afresh.
 pub fn formats(data: &[u8]) {
+    thread_local! {
+        static TIMES: RefCell<EventTimes> = RefCell::default();
+    }
     let mut fields = Vec::new();
     let classes = Classes::of(data);
     let detected = format::detect_text(data, &classes, &mut fields);
@@ -176,7 +181,10 @@ pub fn formats(data: &[u8]) {
     for clock in CLOCKS {
         let now = loganon::time::parse_rfc3339(clock).expect("valid clock");
         for (f, fields) in &formats {
-            if let Some(t) = format::text_event_time(data, *f, fields, now) {
+            let fresh = format::text_event_time(data, *f, fields, now);
+            let remembered = TIMES.with(|t| t.borrow_mut().text(data, *f, fields, now));
+            assert_eq!(remembered, fresh, "remembered event time of a {f:?} line");
+            if let Some(t) = fresh {
                 let mut stamp = [0u8; 20];
                 loganon::time::format_rfc3339(t, &mut stamp);
             }
@@ -213,7 +221,10 @@ pub fn formats(data: &[u8]) {
                 let close = if data[t.start] == b'{' { b'}' } else { b']' };
                 assert_eq!(data[t.end - 1], close, "container token {t:?} does not span to its close");
             }
-            let _ = json::event_time(data, &tokens);
+            let fresh = json::event_time(data, &tokens, loganon::time::parse_rfc3339_exact);
+            let now = loganon::time::parse_rfc3339(CLOCKS[0]).expect("valid clock");
+            let remembered = TIMES.with(|t| t.borrow_mut().json(data, &tokens, now));
+            assert_eq!(remembered, fresh, "remembered event time of a JSON line");
         }
         // serde_json nests at most 128 deep, below json::MAX_DEPTH: what it accepts, scan must.
         None => assert!(

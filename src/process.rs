@@ -15,7 +15,7 @@
 //! (dropping any trailing digit groups, which could be the first part of a card), redacted, and
 //! marked.
 
-use crate::format::{self, Field, Format, json};
+use crate::format::{self, EventTimes, Field, Format, json};
 use crate::redact::span::{RuleId, Span};
 use crate::redact::{Action, Counters, Engine, Scratch, keywords};
 use crate::retention::{self, BitRetention, Retention};
@@ -94,8 +94,8 @@ pub struct LineScratch {
     stamp: TimeText,
     /// The key period start's text (`key_period=`).
     key_period: TimeText,
-    /// The last access-log time field read, and its event time.
-    access_time: FieldTime,
+    /// The event times last read, per format.
+    times: EventTimes,
     /// The last retention class formatted (`--tag-retention`), and its text.
     class: (i64, Vec<u8>),
 }
@@ -115,37 +115,6 @@ impl TimeText {
             format_rfc3339(at, &mut self.text);
         }
         &self.text
-    }
-}
-
-/// The text of the last access-log time field whose event time was read, and that time: the
-/// lines of a busy server share their second, and reading the time field costs more than
-/// comparing it.
-#[derive(Default)]
-struct FieldTime {
-    text: Vec<u8>,
-    time: Option<i64>,
-}
-
-impl FieldTime {
-    /// The event time of an access line `body` whose fields are `fields`, as
-    /// `format::text_event_time` reads it. It reads the first bracket that holds a time; when no
-    /// bracket comes before the time field's, what it reads depends on that field alone, and a
-    /// field seen last time with a time is not read again.
-    fn access(&mut self, body: &[u8], fields: &[Field], now: i64) -> Option<i64> {
-        let read = || format::text_event_time(body, Format::Access, fields, now);
-        let Some(field) = fields.get(format::access::TIME) else { return read() };
-        debug_assert!(field.is(body, "time"));
-        let text = &body[field.start..field.end];
-        if memchr::memchr(b'[', &body[..field.start - 1]).is_some() {
-            return read();
-        }
-        if self.time.is_none() || self.text != text {
-            self.time = read();
-            self.text.clear();
-            self.text.extend_from_slice(text);
-        }
-        self.time
     }
 }
 
@@ -318,7 +287,7 @@ impl Processor {
             .flatten();
         let (carried, event) = if let Some(doc) = doc {
             stats.json_lines += 1;
-            let event = json::event_time(body, &s.tokens);
+            let event = s.times.json(body, &s.tokens, now);
             s.redact.set_time(retention::event_time(event, now));
             let outcome = self.json_members(body, doc.root_close, s, stats, out);
             json_close = Some((doc.root_close, outcome.has_members));
@@ -341,10 +310,7 @@ impl Processor {
                 }
                 None => format::detect_text(body, classes, &mut s.fields),
             };
-            let event = match format {
-                Format::Access => s.access_time.access(body, &s.fields, now),
-                _ => format::text_event_time(body, format, &s.fields, now),
-            };
+            let event = s.times.text(body, format, &s.fields, now);
             s.redact.set_time(retention::event_time(event, now));
             self.field_seeds(body, format, s);
             let seeds = std::mem::take(&mut s.seeds);

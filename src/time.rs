@@ -143,10 +143,12 @@ pub fn parse_rfc3339_prefix(b: &[u8]) -> Option<(i64, usize)> {
 
 /// Parses a whole RFC 3339 timestamp (the `--now` flag); trailing bytes are an error.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    match parse_rfc3339_prefix(s.as_bytes()) {
-        Some((secs, len)) if len == s.len() => Some(secs),
-        _ => None,
-    }
+    parse_rfc3339_exact(s.as_bytes())
+}
+
+/// Parses `b` as one RFC 3339 timestamp and nothing else (a JSON or logfmt time value).
+pub fn parse_rfc3339_exact(b: &[u8]) -> Option<i64> {
+    parse_rfc3339_prefix(b).filter(|&(_, n)| n == b.len()).map(|(secs, _)| secs)
 }
 
 /// Writes `secs` as `YYYY-MM-DDTHH:MM:SSZ` (always 20 bytes for years 0-9999; years outside

@@ -225,8 +225,10 @@ pub fn escape(s: &[u8], out: &mut Vec<u8>) {
 }
 
 /// The event time of a JSON line: its top-level `@timestamp`, `timestamp`, `time` or `ts`
-/// (in that preference), as RFC 3339 text or epoch seconds or milliseconds.
-pub fn event_time(b: &[u8], tokens: &[Token]) -> Option<i64> {
+/// (in that preference), as RFC 3339 text (which `rfc3339` reads, as
+/// [`parse_rfc3339_exact`](crate::time::parse_rfc3339_exact) does) or epoch seconds or
+/// milliseconds.
+pub fn event_time(b: &[u8], tokens: &[Token], mut rfc3339: impl FnMut(&[u8]) -> Option<i64>) -> Option<i64> {
     const KEYS: [&[u8]; 4] = [b"@timestamp", b"timestamp", b"time", b"ts"];
     let mut best: Option<(usize, i64)> = None;
     for pair in tokens.windows(2) {
@@ -240,7 +242,7 @@ pub fn event_time(b: &[u8], tokens: &[Token]) -> Option<i64> {
         }
         let text = &b[value.start..value.end];
         let secs = match value.kind {
-            Kind::Str => crate::time::parse_rfc3339_prefix(text).filter(|&(_, n)| n == text.len()).map(|(s, _)| s),
+            Kind::Str => rfc3339(text),
             Kind::Num => epoch(text),
             _ => None,
         };
@@ -269,6 +271,7 @@ fn epoch(text: &[u8]) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time::parse_rfc3339_exact;
 
     fn kinds(line: &str) -> Option<Vec<(Kind, &str, usize)>> {
         let (mut t, mut s) = (Vec::new(), Vec::new());
@@ -335,9 +338,9 @@ mod tests {
         let line = br#"{"ts":1732269600,"@timestamp":"2026-11-22T10:00:00Z","x":{"time":"1999-01-01T00:00:00Z"}}"#;
         let (mut t, mut s) = (Vec::new(), Vec::new());
         scan(line, &Classes::of(line), &mut t, &mut s).unwrap();
-        assert_eq!(event_time(line, &t), crate::time::parse_rfc3339("2026-11-22T10:00:00Z"));
+        assert_eq!(event_time(line, &t, parse_rfc3339_exact), crate::time::parse_rfc3339("2026-11-22T10:00:00Z"));
         let ms = br#"{"ts":1732269600123}"#;
         scan(ms, &Classes::of(ms), &mut t, &mut s).unwrap();
-        assert_eq!(event_time(ms, &t), Some(1_732_269_600));
+        assert_eq!(event_time(ms, &t, parse_rfc3339_exact), Some(1_732_269_600));
     }
 }

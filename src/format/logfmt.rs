@@ -52,15 +52,15 @@ pub fn fields(b: &[u8], cl: &Classes, out: &mut Vec<Field>) -> bool {
     !out.is_empty()
 }
 
-/// The event time from `time=`, `ts=` or `timestamp=` (RFC 3339).
-pub fn event_time(b: &[u8], fields: &[Field]) -> Option<i64> {
+/// The event time from `time=`, `ts=` or `timestamp=` (RFC 3339 text, which `rfc3339` reads, as
+/// [`parse_rfc3339_exact`](crate::time::parse_rfc3339_exact) does).
+pub fn event_time(b: &[u8], fields: &[Field], mut rfc3339: impl FnMut(&[u8]) -> Option<i64>) -> Option<i64> {
     fields.iter().find_map(|f| {
         let name = f.name(b);
         if !matches!(&*name, "time" | "ts" | "timestamp" | "t") {
             return None;
         }
-        let v = &b[f.start..f.end];
-        crate::time::parse_rfc3339_prefix(v).filter(|&(_, n)| n == v.len()).map(|(s, _)| s)
+        rfc3339(&b[f.start..f.end])
     })
 }
 
@@ -80,7 +80,10 @@ mod tests {
         assert_eq!(got[2], ("user".into(), "jdoe".into()));
         assert_eq!(got[3], ("msg".into(), r#"a \"b\" c"#.into()));
         assert_eq!(got[4], ("x".into(), "1".into()));
-        assert_eq!(event_time(line, &v), crate::time::parse_rfc3339("2026-11-22T10:00:00Z"));
+        assert_eq!(
+            event_time(line, &v, crate::time::parse_rfc3339_exact),
+            crate::time::parse_rfc3339("2026-11-22T10:00:00Z")
+        );
     }
 
     #[test]

@@ -9,9 +9,12 @@
 
 pub mod access;
 pub mod clf;
+mod event_time;
 pub mod json;
 pub mod logfmt;
 pub mod syslog;
+
+pub use event_time::EventTimes;
 
 use crate::redact::classes::Classes;
 use std::borrow::Cow;
@@ -165,7 +168,7 @@ pub fn fields_as(format: Format, line: &[u8], classes: &Classes, fields: &mut Ve
 /// RFC 3339) or in brackets (access and error logs). `now` infers the year of RFC 3164 times.
 pub fn text_event_time(line: &[u8], format: Format, fields: &[Field], now: i64) -> Option<i64> {
     match format {
-        Format::Logfmt => logfmt::event_time(line, fields),
+        Format::Logfmt => logfmt::event_time(line, fields, crate::time::parse_rfc3339_exact),
         Format::Access => clf::event_time(line),
         _ => syslog::event_time(line, now).or_else(|| clf::event_time(line)),
     }

@@ -1,0 +1,147 @@
+//! Event times read once per timestamp text, not once per line.
+//!
+//! Why: every line's expiry starts from its event time, and reading one (RFC 3339 or RFC 3164
+//! text to seconds, calendar arithmetic included) costs a few hundred instructions, while the
+//! lines of a log mostly share their second with the line before. So each format keeps the text
+//! its last time was read from, and the time read; a line whose time text is the same, at the
+//! same clock, gets that time without reading it again. One memo per format, because a mixed
+//! stream alternates formats line by line.
+//!
+//! A memo only stands for what its text alone decides: a text that gave no time is read again
+//! (a fallback, such as a bracketed time further on, may depend on the rest of the line), and an
+//! access-log time field is trusted only when no bracket before it could hold the time instead.
+
+use super::{Field, Format, access, json, logfmt, syslog, text_event_time};
+use crate::time::parse_rfc3339_exact;
+
+/// The text a time was last read from, the clock it was read at, and the time.
+#[derive(Debug, Default)]
+struct Memo {
+    text: Vec<u8>,
+    now: i64,
+    time: Option<i64>,
+}
+
+impl Memo {
+    /// The time `read` gives for `text` at clock `now`: `read` must depend on nothing else.
+    fn get(&mut self, text: &[u8], now: i64, read: impl FnOnce() -> Option<i64>) -> Option<i64> {
+        if self.time.is_none() || self.now != now || self.text != text {
+            self.time = read();
+            self.now = now;
+            self.text.clear();
+            self.text.extend_from_slice(text);
+        }
+        self.time
+    }
+}
+
+/// A worker's memos, one per format that writes its time in a known place.
+#[derive(Debug, Default)]
+pub struct EventTimes {
+    access: Memo,
+    syslog: Memo,
+    logfmt: Memo,
+    json: Memo,
+}
+
+impl EventTimes {
+    /// The event time of a text line in `format` with `fields`, as [`text_event_time`] reads it.
+    #[inline]
+    pub fn text(&mut self, line: &[u8], format: Format, fields: &[Field], now: i64) -> Option<i64> {
+        match format {
+            Format::Access => self.access(line, fields, now),
+            // The header up to the host name holds the priority and the timestamp, all that the
+            // syslog reading looks at; without a time there, the fallback reads the whole line.
+            Format::Syslog => match fields.first() {
+                Some(host) => {
+                    debug_assert!(host.is(line, "hostname"));
+                    self.syslog
+                        .get(&line[..host.start], now, || syslog::event_time(line, now))
+                        .or_else(|| text_event_time(line, format, fields, now))
+                }
+                None => text_event_time(line, format, fields, now),
+            },
+            Format::Logfmt => logfmt::event_time(line, fields, |v| self.logfmt.get(v, now, || parse_rfc3339_exact(v))),
+            Format::Json | Format::Text => text_event_time(line, format, fields, now),
+        }
+    }
+
+    /// The event time of a JSON line whose tokens are `tokens`, as [`json::event_time`] reads it.
+    pub fn json(&mut self, line: &[u8], tokens: &[json::Token], now: i64) -> Option<i64> {
+        json::event_time(line, tokens, |v| self.json.get(v, now, || parse_rfc3339_exact(v)))
+    }
+
+    /// An access line reads the first bracket that holds a time; when no bracket comes before
+    /// the time field's, that is the field, and what it reads depends on the field alone.
+    #[inline]
+    fn access(&mut self, line: &[u8], fields: &[Field], now: i64) -> Option<i64> {
+        let read = || text_event_time(line, Format::Access, fields, now);
+        let Some(field) = fields.get(access::TIME) else { return read() };
+        debug_assert!(field.is(line, "time"));
+        if memchr::memchr(b'[', &line[..field.start - 1]).is_some() {
+            return read();
+        }
+        self.access.get(&line[field.start..field.end], now, read)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::{detect_text, json};
+    use crate::redact::classes::Classes;
+
+    /// The event time of each line, read through one set of memos and read afresh.
+    fn both(lines: &[&str], now: i64) -> Vec<(Option<i64>, Option<i64>)> {
+        let mut times = EventTimes::default();
+        let (mut fields, mut tokens, mut stack) = (Vec::new(), Vec::new(), Vec::new());
+        lines
+            .iter()
+            .map(|line| {
+                let b = line.as_bytes();
+                let cl = Classes::of(b);
+                if json::scan(b, &cl, &mut tokens, &mut stack).is_some() {
+                    return (times.json(b, &tokens, now), json::event_time(b, &tokens, parse_rfc3339_exact));
+                }
+                let format = detect_text(b, &cl, &mut fields);
+                (times.text(b, format, &fields, now), text_event_time(b, format, &fields, now))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_remembered_time_is_the_time_read_afresh() {
+        let now = crate::time::parse_rfc3339("2026-11-22T12:00:00Z").unwrap();
+        let lines = [
+            "Nov 22 10:00:00 host sshd[1]: a",
+            "Nov 22 10:00:00 host sshd[1]: b",
+            // Same header, no time in it: the bracket further on is read, each line its own.
+            "<13>1 - host app - - - [22/Nov/2026:09:00:00 +0000]",
+            "<13>1 - host app - - - [22/Nov/2026:08:00:00 +0000]",
+            "2026-11-22T10:00:01Z host app: c",
+            r#"{"time":"2026-11-22T10:00:02Z","a":1}"#,
+            r#"{"time":"2026-11-22T10:00:02Z","ts":5}"#,
+            r#"{"ts":"2026-11-22T10:00:03Z","time":"not a time"}"#,
+            "time=2026-11-22T10:00:04Z level=info",
+            "time=2026-11-22T10:00:04Z level=warn",
+            "ts=bad time=2026-11-22T10:00:05Z",
+            r#"203.0.113.7 - - [22/Nov/2026:10:00:06 +0000] "GET / HTTP/1.1" 200 1"#,
+            r#"203.0.113.8 - - [22/Nov/2026:10:00:06 +0000] "GET / HTTP/1.1" 200 1"#,
+            r#"[22/Nov/2026:07:00:00 +0000] - - [22/Nov/2026:10:00:06 +0000] "GET / HTTP/1.1" 200 1"#,
+        ];
+        let got = both(&lines, now);
+        for ((memo, fresh), line) in got.iter().zip(lines) {
+            assert_eq!(memo, fresh, "{line}");
+        }
+        assert!(got.iter().all(|(memo, _)| memo.is_some()), "every line above has a time: {got:?}");
+        // The year of an RFC 3164 time comes from the clock: a new clock reads it again.
+        let jan = crate::time::parse_rfc3339("2027-01-01T00:00:00Z").unwrap();
+        let mut times = EventTimes::default();
+        let (line, mut fields) = (b"Dec 31 23:59:00 host app: x".as_slice(), Vec::new());
+        let format = detect_text(line, &Classes::of(line), &mut fields);
+        let read = |t: &mut EventTimes, now| t.text(line, format, &fields, now);
+        assert_eq!(read(&mut times, now), text_event_time(line, format, &fields, now));
+        assert_eq!(read(&mut times, jan), text_event_time(line, format, &fields, jan));
+        assert_ne!(read(&mut times, now), read(&mut times, jan));
+    }
+}
