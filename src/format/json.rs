@@ -199,9 +199,14 @@ pub fn unescape(raw: &[u8], out: &mut Vec<u8>) {
 }
 
 /// Writes bytes as JSON string contents: quotes, backslashes and control bytes escaped. Runs of
-/// bytes that need no escape are copied whole.
+/// bytes that need no escape are copied whole, and most values (a rewritten address, a
+/// placeholder) are one such run: a pass without branches finds that out first.
 pub fn escape(s: &[u8], out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    if !s.iter().fold(false, |any, &c| any | (c < 0x20 || c == b'"' || c == b'\\' || c == 0x7f)) {
+        out.extend_from_slice(s);
+        return;
+    }
     let mut plain = 0;
     for (i, &c) in s.iter().enumerate() {
         let unicode;
