@@ -55,14 +55,7 @@ impl Classes {
     pub fn classify(&mut self, b: &[u8]) {
         self.blocks.clear();
         self.blocks.reserve(b.len().div_ceil(64));
-        Kernel::detected().run(b, &mut self.blocks);
-        let mut any = [0u64; N];
-        for m in &self.blocks {
-            for (a, m) in any.iter_mut().zip(m) {
-                *a |= m;
-            }
-        }
-        self.any = any;
+        self.any = Kernel::detected().run(b, &mut self.blocks);
     }
 
     /// True if some byte of the region is of class `c`.
@@ -233,10 +226,11 @@ impl Kernel {
         Kernel::Bytes
     }
 
-    /// Pushes the masks of `b`, block by block, onto `blocks`. The vector kernels run the whole
-    /// region inside one function compiled for their features, so the block classifier inlines
-    /// into the loop and the feature is checked once per region, not once per block.
-    fn run(self, b: &[u8], blocks: &mut Vec<[u64; N]>) {
+    /// Fills `blocks` (empty) with the masks of `b`, block by block, and returns their OR. The vector
+    /// kernels run the whole region inside one function compiled for their features, so the
+    /// block classifier inlines into the loop and the feature is checked once per region, not
+    /// once per block.
+    fn run(self, b: &[u8], blocks: &mut Vec<[u64; N]>) -> [u64; N] {
         match self {
             Kernel::Bytes => blocks_with(b, blocks, classify64_bytes),
             #[cfg(target_arch = "x86_64")]
@@ -249,10 +243,12 @@ impl Kernel {
     }
 }
 
-/// Classifies `b` 64 bytes at a time with `classify64`, padding the last block with zero bytes
-/// (which belong to no class, so the padding matches nothing).
+/// Classifies `b` 64 bytes at a time into `blocks` (empty) with `classify64`, padding the last
+/// block with zero bytes (which belong to no class, so the padding matches nothing); returns the
+/// OR of the masks,
+/// taken here so that it is compiled with the kernel's features.
 #[inline(always)]
-fn blocks_with(b: &[u8], blocks: &mut Vec<[u64; N]>, classify64: impl Fn(&[u8; 64]) -> [u64; N]) {
+fn blocks_with(b: &[u8], blocks: &mut Vec<[u64; N]>, classify64: impl Fn(&[u8; 64]) -> [u64; N]) -> [u64; N] {
     let mut chunks = b.chunks_exact(64);
     for w in &mut chunks {
         blocks.push(classify64(w.try_into().expect("chunks of 64")));
@@ -263,6 +259,13 @@ fn blocks_with(b: &[u8], blocks: &mut Vec<[u64; N]>, classify64: impl Fn(&[u8; 6
         pad[..rest.len()].copy_from_slice(rest);
         blocks.push(classify64(&pad));
     }
+    let mut any = [0u64; N];
+    for m in blocks.iter() {
+        for (a, m) in any.iter_mut().zip(m) {
+            *a |= m;
+        }
+    }
+    any
 }
 
 /// The masks of 64 bytes, a byte at a time.
@@ -282,14 +285,14 @@ mod x86 {
     use super::{N, SEPARATORS, blocks_with};
     use std::arch::x86_64::*;
 
-    pub fn region_sse2(b: &[u8], blocks: &mut Vec<[u64; N]>) {
+    pub fn region_sse2(b: &[u8], blocks: &mut Vec<[u64; N]>) -> [u64; N] {
         blocks_with(b, blocks, classify64_sse2)
     }
 
     /// # Safety
     /// The CPU must have AVX2.
     #[target_feature(enable = "avx2")]
-    pub unsafe fn region_avx2(b: &[u8], blocks: &mut Vec<[u64; N]>) {
+    pub unsafe fn region_avx2(b: &[u8], blocks: &mut Vec<[u64; N]>) -> [u64; N] {
         blocks_with(b, blocks, |w| classify64_avx2(w))
     }
 
