@@ -38,7 +38,7 @@
 
 use super::pairs::BytePairs;
 use super::pattern::Anchor;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind, Span, packed};
 
 /// Regions shorter than this are first checked for the literals' first two bytes, a byte pair at
 /// a time: the automaton's search costs a few hundred instructions to set up, which on a short
@@ -88,10 +88,50 @@ pub struct Hit {
     pub last: usize,
 }
 
+/// The search for the literals, leftmost first (at most one of them can match at a position).
+/// The automaton's search hands a region to its prefilter, Teddy, which for literals this few
+/// reports whole matches; each search (one per hit, and one to the region's end) then paid for
+/// the automaton's dispatch around it. So Teddy is used on its own where it can be built (it
+/// searches a span too short for its vectors with Rabin-Karp), and the automaton elsewhere.
+#[derive(Clone, Debug)]
+enum Literals {
+    Packed(packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
+impl Literals {
+    fn new<'a>(literals: impl Iterator<Item = &'a Vec<u8>> + Clone) -> Self {
+        let packed = packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(literals.clone())
+            .build();
+        match packed {
+            Some(searcher) => Literals::Packed(searcher),
+            None => Literals::Automaton(
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(literals)
+                    .expect("anchor automata of rule-file size always build"),
+            ),
+        }
+    }
+
+    /// The first literal occurring at or after `at` in `b`: (its index, where it starts).
+    #[inline]
+    fn find(&self, b: &[u8], at: usize) -> Option<(usize, usize)> {
+        let m = match self {
+            Literals::Packed(s) => s.find_in(b, Span::from(at..b.len())),
+            Literals::Automaton(ac) => ac.find(Input::new(b).range(at..)),
+        }?;
+        Some((m.pattern().as_usize(), m.start()))
+    }
+}
+
 /// The anchor automaton of a list of patterns (by their index in that list).
 #[derive(Clone, Debug, Default)]
 pub struct Anchors {
-    ac: Option<AhoCorasick>,
+    literals: Option<Literals>,
     /// The patterns automaton literal `i` anchors: `owners[starts[i]..starts[i + 1]]`.
     starts: Vec<usize>,
     owners: Vec<usize>,
@@ -145,11 +185,7 @@ impl Anchors {
                 None => kept.push((lit, owners)),
             }
         }
-        let ac = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(kept.iter().map(|(l, _)| l))
-            .expect("anchor automata of rule-file size always build");
-        set.ac = Some(ac);
+        set.literals = Some(Literals::new(kept.iter().map(|(l, _)| l)));
         set.shortest = kept.iter().map(|(l, _)| l.len()).min().unwrap_or(0);
         if set.shortest >= 2 {
             set.pairs = Some(BytePairs::new(kept.iter().map(|(l, _)| (l[0], l[1]))));
@@ -173,18 +209,17 @@ impl Anchors {
     pub fn scan(&self, b: &[u8], hits: &mut Vec<Hit>) {
         hits.clear();
         hits.extend(self.unanchored.iter().map(|&pattern| Hit { pattern, first: 0, last: usize::MAX }));
-        let Some(ac) = &self.ac else { return };
+        let Some(literals) = &self.literals else { return };
         if b.len() < self.shortest || (b.len() < SHORT_REGION && !self.may_hold_pair(b)) {
             return;
         }
         let unanchored = hits.len();
         let mut at = 0;
-        while let Some(m) = ac.find(Input::new(b).range(at..)) {
-            let i = m.pattern().as_usize();
+        while let Some((i, start)) = literals.find(b, at) {
             for &k in &self.owners[self.starts[i]..self.starts[i + 1]] {
                 match hits[unanchored..].iter_mut().find(|h| h.pattern == k) {
-                    Some(hit) => hit.last = m.start(),
-                    None => hits.push(Hit { pattern: k, first: m.start(), last: m.start() }),
+                    Some(hit) => hit.last = start,
+                    None => hits.push(Hit { pattern: k, first: start, last: start }),
                 }
             }
             if hits.len() - unanchored == self.anchored {
@@ -195,7 +230,7 @@ impl Anchors {
                 }
                 break;
             }
-            at = m.start() + 1;
+            at = start + 1;
         }
         if hits.len() > 1 {
             hits.sort_unstable();
@@ -292,6 +327,28 @@ mod tests {
         assert!(s.contains(&b"API_K".to_vec()) && s.contains(&b"aPi_k".to_vec()));
         assert_eq!(spellings(b"-x"), [b"-x".to_vec(), b"-X".to_vec()]);
         assert_eq!(spellings(b"12"), [b"12".to_vec()]);
+    }
+
+    /// Teddy on its own and the automaton find the same literal at every position: the
+    /// automaton is what a platform without Teddy, or a literal set too large for it, gets.
+    #[test]
+    fn the_packed_search_finds_what_the_automaton_finds() {
+        let literals: Vec<Vec<u8>> = ["AKIA", "ASIA", "ghp_", "eyJ", "Failed ", "session ", "xoxb-", "@"]
+            .iter()
+            .map(|l| l.as_bytes().to_vec())
+            .collect();
+        let packed = Literals::new(literals.iter());
+        assert!(matches!(packed, Literals::Packed(_)), "Teddy builds on the CI machine kind");
+        let automaton = Literals::Automaton(
+            AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostFirst).build(&literals).unwrap(),
+        );
+        let text = "Failed password for x@y from AKIAx eyJhbG session opened; ghp_ASIA xoxb- ".repeat(3);
+        for end in [5, 20, 40, text.len()] {
+            let b = &text.as_bytes()[..end];
+            for at in 0..=b.len() {
+                assert_eq!(packed.find(b, at), automaton.find(b, at), "at {at} of {end}");
+            }
+        }
     }
 
     #[test]
