@@ -1,5 +1,5 @@
-//! One automaton over the literal anchors of every regex rule, scanned once per region, so that a
-//! regex runs only where one of its matches could start.
+//! One search for the literal anchors of every regex rule, run once per region, so that a regex
+//! runs only where one of its matches could start.
 //!
 //! Why: each regex rule used to search every region on its own. The regex crate gives each
 //! pattern a prefilter from its leading literals, so a clean line cost one vectorized scan and
@@ -7,15 +7,15 @@
 //! `ghp_`, `xoxb-`, `sk_live_`, `eyJ`, `://`, ...) that is a dozen passes over every line, and
 //! JSON lines, scanned string by string, pay the set-up per string. Those formats are found by
 //! their fixed prefixes (`Pattern::anchor`), and the prefixes are all it takes to know
-//! that a region holds none of them. Here every pattern's prefixes go into one Aho-Corasick
-//! automaton; one pass over a region yields, per pattern, the first place a match could start,
-//! and only those patterns run, from there (`Pattern::find_from`). Nearly every region of a log
+//! that a region holds none of them. Here every pattern's prefixes go into one multi-literal
+//! search (`Literals`); one pass over a region yields, per pattern, the first place a match could
+//! start, and only those patterns run, from there (`Pattern::find_from`). Nearly every region of a log
 //! hits no anchor, and costs one scan for all patterns together. Patterns without an anchor run
 //! on every region, as before (`loganon rules check` warns about them).
 //!
 //! Choices:
-//! - The automaton is case-sensitive: ASCII case folding turns off its vectorized prefilter
-//!   (Teddy), and the automaton then walks every byte (measured in `keywords`: a fifth of a whole
+//! - The search is case-sensitive: ASCII case folding turns off its vectorized search
+//!   (Teddy), and an automaton then walks every byte (measured in `keywords`: a fifth of a whole
 //!   run). A case-insensitive anchor (`(?i)token=`) goes in as every spelling of its prefix up to
 //!   the fourth letter (`toke`, `tOke`, ... 16 spellings): a shorter anchor hits more often, and
 //!   the pattern decides.
@@ -31,7 +31,7 @@
 //!   also gives each pattern the last of them ([`Hit::last`]): a pattern is not searched again
 //!   past it, which spares the search after a line's only match, and the search after a prefix
 //!   that starts no match (`Failed to start` for the sshd user rule's `Failed `).
-//! - Each log format has its own automaton, over the patterns that apply to it: the sshd user
+//! - Each log format has its own search, over the patterns that apply to it: the sshd user
 //!   names' anchors (`Failed `, `session `, ...) are not scanned for in access-log lines.
 //! - A pattern's prefixes are a set of alternatives, so one pattern may own several literals, and
 //!   one literal several patterns (two rules anchored on `token=`).
@@ -41,7 +41,7 @@ use super::pattern::Anchor;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind, Span, packed};
 
 /// Regions shorter than this are first checked for the literals' first two bytes, a byte pair at
-/// a time: the automaton's search costs a few hundred instructions to set up, which on a short
+/// a time: the search costs a few hundred instructions to set up, which on a short
 /// region (a JSON value, a short line) is most of the scan, and most short regions hold no pair
 /// any literal starts with.
 const SHORT_REGION: usize = 64;
@@ -128,11 +128,11 @@ impl Literals {
     }
 }
 
-/// The anchor automaton of a list of patterns (by their index in that list).
+/// The anchor search of a list of patterns (by their index in that list).
 #[derive(Clone, Debug, Default)]
 pub struct Anchors {
     literals: Option<Literals>,
-    /// The patterns automaton literal `i` anchors: `owners[starts[i]..starts[i + 1]]`.
+    /// The patterns literal `i` anchors: `owners[starts[i]..starts[i + 1]]`.
     starts: Vec<usize>,
     owners: Vec<usize>,
     /// Patterns without an anchor: they run on every region.
@@ -147,7 +147,7 @@ pub struct Anchors {
 }
 
 impl Anchors {
-    /// The automaton for patterns whose anchors are `anchors` (`None`: no anchor), of which only
+    /// The search for patterns whose anchors are `anchors` (`None`: no anchor), of which only
     /// those `k` that `applies(k)` admits (one log format's patterns): the others never hit, and
     /// their anchors cost the scan nothing.
     pub fn scoped(anchors: &[Option<Anchor>], applies: impl Fn(usize) -> bool) -> Self {
@@ -308,7 +308,7 @@ mod tests {
             assert_eq!(first(&a, &format!("{x}AKeyAS")), [(2, 0)], "pad {pad}");
             assert_eq!(first(&a, &x), [(2, 0)], "pad {pad}");
         }
-        // A one-byte literal has no pair: short regions go to the automaton.
+        // A one-byte literal has no pair: short regions go to the search.
         assert!(all(&[anchor(&["@"], false)]).pairs.is_none());
         assert_eq!(first(&all(&[anchor(&["@"], false)]), "a@b"), [(0, 1)]);
     }
