@@ -9,9 +9,9 @@
 //! their fixed prefixes (`Pattern::anchor`), and the prefixes are all it takes to know
 //! that a region holds none of them. Here every pattern's prefixes go into one multi-literal
 //! search (`Literals`); one pass over a region yields, per pattern, the first place a match could
-//! start, and only those patterns run, from there (`Pattern::find_from`). Nearly every region of a log
-//! hits no anchor, and costs one scan for all patterns together. Patterns without an anchor run
-//! on every region, as before (`loganon rules check` warns about them).
+//! start, and only those patterns run, from there (`Pattern::find_from`). Nearly every region of
+//! a log hits no anchor, and costs one scan for all patterns together. Patterns without an anchor
+//! run on every region, as before (`loganon rules check` warns about them).
 //!
 //! Choices:
 //! - The search is case-sensitive: ASCII case folding turns off its vectorized search
@@ -41,9 +41,9 @@ use super::pattern::Anchor;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind, Span, packed};
 
 /// Regions shorter than this are first checked for the literals' first two bytes, a byte pair at
-/// a time: the search costs a few hundred instructions to set up, which on a short
-/// region (a JSON value, a short line) is most of the scan, and most short regions hold no pair
-/// any literal starts with.
+/// a time: the search costs a few hundred instructions to set up, which on a short region (a JSON
+/// value, a short line) is most of the scan, and most short regions hold no pair any literal
+/// starts with.
 const SHORT_REGION: usize = 64;
 
 /// Letters of a case-insensitive anchor spelled out in every case; the rest of it is dropped.

@@ -226,9 +226,9 @@ impl Kernel {
         Kernel::Bytes
     }
 
-    /// Fills `blocks` (empty) with the masks of `b`, block by block, and returns their OR. The vector
-    /// kernels run the whole region inside one function compiled for their features, so the
-    /// block classifier inlines into the loop and the feature is checked once per region, not
+    /// Fills `blocks` (empty) with the masks of `b`, block by block, and returns their OR. The
+    /// vector kernels run the whole region inside one function compiled for their features, so
+    /// the block classifier inlines into the loop and the feature is checked once per region, not
     /// once per block.
     fn run(self, b: &[u8], blocks: &mut Vec<[u64; N]>) -> [u64; N] {
         match self {
@@ -245,8 +245,7 @@ impl Kernel {
 
 /// Classifies `b` 64 bytes at a time into `blocks` (empty) with `classify64`, padding the last
 /// block with zero bytes (which belong to no class, so the padding matches nothing); returns the
-/// OR of the masks,
-/// taken here so that it is compiled with the kernel's features.
+/// OR of the masks, taken here so that it is compiled with the kernel's features.
 #[inline(always)]
 fn blocks_with(b: &[u8], blocks: &mut Vec<[u64; N]>, classify64: impl Fn(&[u8; 64]) -> [u64; N]) -> [u64; N] {
     let mut chunks = b.chunks_exact(64);
