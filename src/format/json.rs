@@ -198,17 +198,27 @@ pub fn unescape(raw: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// Writes bytes as JSON string contents: quotes, backslashes and control bytes escaped. Runs of
-/// bytes that need no escape are copied whole, and most values (a rewritten address, a
-/// placeholder) are one such run: a pass without branches finds that out first.
+/// True for the bytes JSON string contents cannot hold raw: quotes, backslashes and control
+/// bytes (DEL included, which some readers choke on).
+#[inline]
+fn needs_escape(c: u8) -> bool {
+    c < 0x20 || c == b'"' || c == b'\\' || c == 0x7f
+}
+
+/// Writes bytes as JSON string contents, each byte that `needs_escape` escaped. Runs of bytes
+/// that need no escape are copied whole, and most values (a rewritten address, a placeholder)
+/// are one such run: a pass without branches finds that out first.
 pub fn escape(s: &[u8], out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    if !s.iter().fold(false, |any, &c| any | (c < 0x20 || c == b'"' || c == b'\\' || c == 0x7f)) {
+    if !s.iter().fold(false, |any, &c| any | needs_escape(c)) {
         out.extend_from_slice(s);
         return;
     }
     let mut plain = 0;
     for (i, &c) in s.iter().enumerate() {
+        if !needs_escape(c) {
+            continue;
+        }
         let unicode;
         let escaped: &[u8] = match c {
             b'"' => b"\\\"",
@@ -216,11 +226,10 @@ pub fn escape(s: &[u8], out: &mut Vec<u8>) {
             b'\n' => b"\\n",
             b'\r' => b"\\r",
             b'\t' => b"\\t",
-            0..=0x1f | 0x7f => {
+            _ => {
                 unicode = [b'\\', b'u', b'0', b'0', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]];
                 &unicode
             }
-            _ => continue,
         };
         out.extend_from_slice(&s[plain..i]);
         out.extend_from_slice(escaped);
