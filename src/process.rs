@@ -577,9 +577,7 @@ impl Processor {
                 let claimable = matches!(v.kind, json::Kind::Str | json::Kind::Num)
                     || (v.kind == json::Kind::Open && body[v.start] == b'[');
                 if field.is_none() && claimable {
-                    let mut decoded = std::mem::take(&mut s.decoded);
-                    member = self.engine.member_rule(decode(&body[t.start..t.end], t.escaped, &mut decoded));
-                    s.decoded = decoded;
+                    member = self.engine.member_rule(decode(&body[t.start..t.end], t.escaped, &mut s.decoded));
                     field = member.map(|(rule, _)| rule);
                 }
             }
@@ -662,17 +660,32 @@ impl Processor {
 
     /// What the line's prescan says of string token `t` (see [`Prescan`]): `None` if it stands
     /// for the token's own scan and found nothing in it, so that [`Processor::json_string`] is not
-    /// called. Inline, as most strings of a JSON line end here.
-    #[inline]
+    /// called. Most strings of a JSON line end here, between the hit last passed and the next
+    /// one, which this inline part checks; [`Processor::prescan_hits`] walks the hits otherwise.
+    #[inline(always)]
     fn prescan(&self, body: &[u8], t: json::Token, s: &mut LineScratch) -> Option<Prescan> {
         if !s.gated || t.escaped {
             return Some(Prescan::Scan);
         }
-        // The first hit that ends after the string starts (the hits are sorted and disjoint).
+        // The hits are sorted and disjoint: if the one before `hits_passed` ends by the string's
+        // start and the one at it starts at or after its end, none overlaps the string.
+        let (hits, next) = (&s.line_hits, s.hits_passed);
+        let clear = hits.get(next).is_none_or(|h| h.start >= t.end) && (next == 0 || hits[next - 1].end <= t.start);
+        if !clear {
+            return self.prescan_hits(body, t, s);
+        }
+        self.engine.scan_alone(&body[t.start..t.end]).then_some(Prescan::Scan)
+    }
+
+    /// [`Processor::prescan`] for a string that the hit at `hits_passed`, or the one before it,
+    /// may overlap: finds the first hit that ends after the string starts, from `hits_passed` on
+    /// (or from the start, for a string before the last one), and keeps it in `hits_passed`.
+    #[inline(never)]
+    fn prescan_hits(&self, body: &[u8], t: json::Token, s: &mut LineScratch) -> Option<Prescan> {
         let hits = &s.line_hits;
         let mut first = s.hits_passed;
         if first > 0 && hits[first - 1].end > t.start {
-            first = 0; // a string before the last one: look from the start
+            first = 0;
         }
         while hits.get(first).is_some_and(|h| h.end <= t.start) {
             first += 1;
@@ -685,8 +698,7 @@ impl Processor {
     }
 
     /// How string token `t`, which the line's hits from `first` on overlap, is scanned (see
-    /// [`Prescan`]). Out of line: most strings meet no hit.
-    #[inline(never)]
+    /// [`Prescan`]).
     fn overlapped(&self, body: &[u8], t: json::Token, first: usize, s: &LineScratch) -> Prescan {
         let over = s.hits_over(first, t);
         let addresses = s.line_hits[over.clone()].iter().all(|h| h.end <= t.end && self.engine.is_ipv4_find(h));
