@@ -45,7 +45,17 @@ pub struct Doc {
     pub has_members: bool,
 }
 
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
+/// The first byte at or after `i` that is not JSON whitespace. Inline for the common case of
+/// none there: a byte above the space is none.
+#[inline(always)]
+fn skip_ws(b: &[u8], i: usize) -> usize {
+    match b.get(i) {
+        Some(&c) if c > b' ' => i,
+        _ => skip_ws_from(b, i),
+    }
+}
+
+fn skip_ws_from(b: &[u8], mut i: usize) -> usize {
     while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
         i += 1;
     }
