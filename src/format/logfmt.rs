@@ -5,8 +5,10 @@
 use super::Field;
 use crate::redact::classes::{Class, Classes};
 
+const KEY_BYTES: [bool; 256] = crate::byteset::alphanumeric_and(b"_-.@/");
+
 fn is_key_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'@' | b'/')
+    KEY_BYTES[usize::from(c)]
 }
 
 /// Splits a logfmt line into fields (keys and value ranges, quotes excluded); `cl` holds the

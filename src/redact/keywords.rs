@@ -109,8 +109,10 @@ pub struct Keys {
     after_digit: u64,
 }
 
+const KEY_BYTES: [bool; 256] = crate::byteset::alphanumeric_and(b"_-");
+
 fn is_key_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
+    KEY_BYTES[usize::from(c)]
 }
 
 /// Where a quoted value that starts at `start` ends: at its closing `quote` (backslash escapes
