@@ -218,10 +218,17 @@ impl Keys {
     }
 
     /// The first key (in rule order) that `word` is, among the rules `admit` accepts.
+    #[inline]
     pub fn lookup(&self, word: &[u8], admit: impl Fn(RuleId) -> bool) -> Option<(RuleId, Value)> {
         if !self.may_end_key(word) {
             return None;
         }
+        self.lookup_candidates(word, admit)
+    }
+
+    /// [`Keys::lookup`] once the word's last bytes are a key's.
+    #[inline(never)]
+    fn lookup_candidates(&self, word: &[u8], admit: impl Fn(RuleId) -> bool) -> Option<(RuleId, Value)> {
         let &last = word.last()?;
         self.ending_in(last)
             .iter()

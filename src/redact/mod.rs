@@ -561,6 +561,7 @@ impl Engine {
     /// its value is read. JSON members are looked up by key name at any depth, as the key finder
     /// looks keys up in text; the caller skips values that are objects (their own members are
     /// looked up) and `true`/`false`/`null`.
+    #[inline]
     pub fn member_rule(&self, key: &[u8]) -> Option<(RuleId, keywords::Value)> {
         if !self.json_keys {
             return None;
