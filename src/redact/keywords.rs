@@ -99,7 +99,7 @@ pub struct Keys {
     /// word whose last byte ends no key (a clock time's digit, `https`), and the rest are
     /// compared with a handful of keys rather than all of them.
     by_last: Vec<Vec<u32>>,
-    /// The last two bytes of every key (lower-cased): most words that end in a key's last byte
+    /// The last two bytes of every key, in every case: most words that end in a key's last byte
     /// do not end in its last two (`msg` and `sig`, `method` and `password`). `None` if some key
     /// is shorter than two bytes; then `by_last` alone decides.
     last_pairs: Option<BytePairs>,
@@ -196,8 +196,13 @@ impl Keys {
             set.after_digit = u64::MAX;
         }
         if set.keys.iter().all(|k| k.name.len() >= 2) {
+            // Each pair in every case, so that a lookup tests the bytes as they are written.
+            let cases = |c: u8| [c, c.to_ascii_uppercase()];
+            let pairs = set.keys.iter().map(|k| (k.name[k.name.len() - 2], k.name[k.name.len() - 1]));
             set.last_pairs =
-                Some(BytePairs::new(set.keys.iter().map(|k| (k.name[k.name.len() - 2], k.name[k.name.len() - 1]))));
+                Some(BytePairs::new(pairs.flat_map(|(a, b)| {
+                    cases(a).into_iter().flat_map(move |a| cases(b).into_iter().map(move |b| (a, b)))
+                })));
         }
         set
     }
@@ -208,7 +213,7 @@ impl Keys {
     fn may_end_key(&self, text: &[u8]) -> bool {
         match (&self.last_pairs, text) {
             (None, [.., last]) => !self.ending_in(*last).is_empty(),
-            (Some(pairs), [.., a, b]) => pairs.contains(a.to_ascii_lowercase(), b.to_ascii_lowercase()),
+            (Some(pairs), [.., a, b]) => pairs.contains(*a, *b),
             _ => false,
         }
     }
@@ -397,9 +402,17 @@ mod tests {
     fn words_are_turned_away_by_the_keys_last_two_bytes() {
         let k = Keys::new(&[(0, "sig".into(), Value::Plain), (1, "*password".into(), Value::Plain)]);
         assert!(k.last_pairs.is_some());
-        for (word, may) in
-            [("msg", false), ("SIG", true), ("method", false), ("dbPassWord", true), ("xrd", true), ("d", false)]
-        {
+        for (word, may) in [
+            ("msg", false),
+            ("SIG", true),
+            ("sIg", true),
+            ("siG", true),
+            ("method", false),
+            ("dbPassWord", true),
+            ("PASSWORd", true),
+            ("xrd", true),
+            ("d", false),
+        ] {
             assert_eq!(k.may_end_key(word.as_bytes()), may, "{word}");
         }
         assert_eq!(k.lookup(b"Sig", |_| true), Some((0, Value::Plain)));
