@@ -26,7 +26,7 @@
 //! - [`serve`]: the TCP/UDP sidecar (`loganon serve`); the only module that uses tokio.
 //! - [`shutdown`]: the filter's graceful stop on SIGTERM/SIGINT (Apache's piped loggers).
 //! - [`time`]: timestamp parsing and printing without allocation.
-//! - [`byteset`]: sets of bytes as lookup tables, for loops that test byte by byte.
+//! - [`byteset`]: sets of bytes as lookup tables, for the loops that test byte by byte.
 
 pub mod anonymize;
 pub mod bench;

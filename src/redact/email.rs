@@ -18,13 +18,17 @@
 
 use super::classes::{Class, Classes};
 use super::span::{Found, RuleId, Span};
+use crate::byteset::{alphanumeric_and, and_non_ascii};
+
+const LOCAL: [bool; 256] = and_non_ascii(alphanumeric_and(b"._%+-"));
+const LABEL: [bool; 256] = and_non_ascii(alphanumeric_and(b"-"));
 
 fn is_local(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-') || c >= 0x80
+    LOCAL[usize::from(c)]
 }
 
 fn is_label(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'-' || c >= 0x80
+    LABEL[usize::from(c)]
 }
 
 /// End of the domain starting at `at`, if it is a dotted domain.
@@ -77,12 +81,13 @@ fn is_url_password(b: &[u8], start: usize) -> bool {
 
 /// Pushes the address around the at-sign at `at`; false if there is none.
 fn push_at(b: &[u8], at: usize, sign_len: usize, rule: RuleId, out: &mut Vec<Span>) -> bool {
-    if let (Some(start), Some(end)) = (local_start(b, at), domain_end(b, at + sign_len)) {
-        let end = if is_url_password(b, start) { at } else { end };
-        out.push(Span::new(start, end, rule, Found::Other));
-        return true;
-    }
-    false
+    // The local part first: the `@` of a JSON key (`"@timestamp"`) has none, and its domain
+    // is then not walked.
+    let Some(start) = local_start(b, at) else { return false };
+    let Some(end) = domain_end(b, at + sign_len) else { return false };
+    let end = if is_url_password(b, start) { at } else { end };
+    out.push(Span::new(start, end, rule, Found::Other));
+    true
 }
 
 /// Pushes a span for every email address in `b`. Returns how many at-signs had no address.
