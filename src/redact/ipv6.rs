@@ -19,12 +19,15 @@ use std::net::{IpAddr, Ipv6Addr};
 
 const MAX_TEXT: usize = 45;
 
+const ADDR_BYTES: [bool; 256] = crate::byteset::hex_digits_and(b":.");
+const WORD_BYTES: [bool; 256] = crate::byteset::alphanumeric_and(b"_");
+
 fn is_addr_byte(c: u8) -> bool {
-    c.is_ascii_hexdigit() || c == b':' || c == b'.'
+    ADDR_BYTES[usize::from(c)]
 }
 
 fn is_word_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_'
+    WORD_BYTES[usize::from(c)]
 }
 
 /// `text` as an address, exactly as `Ipv6Addr::from_str` reads it (RFC 4291 forms: up to eight
