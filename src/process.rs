@@ -289,7 +289,7 @@ impl Processor {
             stats.json_lines += 1;
             let event = s.times.json(body, &s.tokens, now);
             s.redact.set_time(retention::event_time(event, now));
-            let outcome = self.json_members(body, doc.root_close, s, stats, out);
+            let outcome = self.json_members(body, doc, s, stats, out);
             json_close = Some((doc.root_close, outcome.has_members));
             (outcome.carried, event)
         } else if cut {
@@ -532,7 +532,7 @@ impl Processor {
     fn json_members(
         &self,
         body: &[u8],
-        close: usize,
+        doc: json::Doc,
         s: &mut LineScratch,
         stats: &mut Stats,
         out: &mut Vec<u8>,
@@ -544,7 +544,8 @@ impl Processor {
         if s.gated {
             s.line_hits.extend_from_slice(s.redact.spans());
         }
-        let mut members = s.tokens.iter().filter(|t| t.depth == 1 && t.kind == json::Kind::Key).count();
+        // Root members dropped by a rule: the tags need a comma before them unless that was all.
+        let mut dropped = 0;
         let mut carried = 0;
         let mut at = 0;
         let mut skip_until = 0;
@@ -605,9 +606,7 @@ impl Processor {
                         out.extend_from_slice(&body[at..cut]);
                         at = value_end;
                     }
-                    if t.depth == 1 {
-                        members -= 1;
-                    }
+                    dropped += usize::from(t.depth == 1);
                     continue;
                 }
                 // The key itself is scanned below like any string; then its value is replaced.
@@ -653,9 +652,10 @@ impl Processor {
                 carried |= self.json_string(body, t, reuse, &mut at, s, stats, out);
             }
         }
-        out.extend_from_slice(&body[at..close]);
+        out.extend_from_slice(&body[at..doc.root_close]);
         s.gated = false;
-        JsonOutcome { carried, has_members: members > 0 }
+        let root_keys = || s.tokens.iter().filter(|t| t.depth == 1 && t.kind == json::Kind::Key).count();
+        JsonOutcome { carried, has_members: doc.has_members && (dropped == 0 || root_keys() > dropped) }
     }
 
     /// What the line's prescan says of string token `t` (see [`Prescan`]): `None` if it stands

@@ -144,6 +144,35 @@ fn shared_logs_keep_their_fields_and_lose_their_user_names() {
 // ---------------------------------------------------------------------------------------------
 // JSON round trips
 
+/// A dropped member takes its comma with it wherever it stands, and the tags that follow get one
+/// only if some member is left: every line stays JSON.
+#[test]
+fn dropped_json_members_leave_valid_json() {
+    let rules = data("formats/fields.toml");
+    let input = concat!(
+        r#"{"session":"k7Qx9"}"#,
+        "\n",
+        r#"{"msg":"a","session":"k7Qx9"}"#,
+        "\n",
+        r#"{"session":"k7Qx9","msg":"b"}"#,
+        "\n",
+        r#"{ "session" : "k7Qx9" , "session" : "k7Qx9" }"#,
+        "\n",
+        r#"{"user":{"email":"k7Qx9"},"session":"k7Qx9"}"#,
+        "\n",
+    );
+    let out = ok(&["--now", NOW, "--rules", rules.to_str().unwrap()], input);
+    let want: [&[&str]; 5] = [&[], &["msg"], &["msg"], &[], &["user"]];
+    assert_eq!(out.lines().count(), want.len(), "{out}");
+    for (line, want) in out.lines().zip(want) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        let keys: Vec<&str> =
+            v.as_object().unwrap().keys().map(String::as_str).filter(|k| *k != "expires_at").collect();
+        assert_eq!(keys, want, "{line}");
+        assert!(!line.contains("k7Qx9"), "{line}");
+    }
+}
+
 /// A key written with escapes is the same key to every JSON reader downstream, so a field rule
 /// that names it must apply: `"sessi\u006fn"` is `session`.
 #[test]
