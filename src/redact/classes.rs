@@ -243,9 +243,11 @@ impl Kernel {
     }
 }
 
-/// Classifies `b` 64 bytes at a time into `blocks` (empty) with `classify64`, padding the last
-/// block with zero bytes (which belong to no class, so the padding matches nothing); returns the
-/// OR of the masks, taken here so that it is compiled with the kernel's features.
+/// Classifies `b` 64 bytes at a time into `blocks` (empty) with `classify64`; returns the OR of
+/// the masks, taken here so that it is compiled with the kernel's features. A last, partial block
+/// is the region's last 64 bytes with their masks shifted down to it (bits past the end come in
+/// as zeros), or, in a region shorter than 64 bytes, the bytes padded with zero bytes, which
+/// belong to no class.
 #[inline(always)]
 fn blocks_with(b: &[u8], blocks: &mut Vec<[u64; N]>, classify64: impl Fn(&[u8; 64]) -> [u64; N]) -> [u64; N] {
     let mut chunks = b.chunks_exact(64);
@@ -253,7 +255,10 @@ fn blocks_with(b: &[u8], blocks: &mut Vec<[u64; N]>, classify64: impl Fn(&[u8; 6
         blocks.push(classify64(w.try_into().expect("chunks of 64")));
     }
     let rest = chunks.remainder();
-    if !rest.is_empty() {
+    if !rest.is_empty() && b.len() >= 64 {
+        let last = classify64(b[b.len() - 64..].try_into().expect("64 bytes"));
+        blocks.push(last.map(|m| m >> (64 - rest.len())));
+    } else if !rest.is_empty() {
         let mut pad = [0u8; 64];
         pad[..rest.len()].copy_from_slice(rest);
         blocks.push(classify64(&pad));
