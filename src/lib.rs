@@ -11,10 +11,12 @@
 //! - [`rules`]: rule files: on-disk model, loading with `path:line` errors, inline examples.
 //! - [`framing`]: bytes to batches of lines, with the line length limit.
 //! - [`format`](mod@format): per-format event times and JSON structure.
-//! - [`redact`]: the engine: one detector per file, span merge, render.
+//! - [`redact`]: the engine: one detector per file, span merge, render (the replacement texts in
+//!   `redact::replace`).
 //! - [`anonymize`]: IP truncation and keyed pseudonyms.
 //! - [`retention`]: expiry from event time and carried categories.
-//! - [`process`]: one line through format, redaction and tagging.
+//! - [`process`]: one line through format, redaction and tagging (JSON lines member by member in
+//!   `process::json_line`).
 //! - [`pipeline`]: reader -> workers -> ordered writer.
 //! - [`heap`]: freed memory handed back to the system after long lines.
 //! - [`progress`]: `--progress`: bytes read, rate and time left while a run goes on.
