@@ -151,33 +151,52 @@ pub fn parse_rfc3339_exact(b: &[u8]) -> Option<i64> {
     parse_rfc3339_prefix(b).filter(|&(_, n)| n == b.len()).map(|(secs, _)| secs)
 }
 
+/// The instants [`format_rfc3339`] writes as they are: 0000-01-01T00:00:00Z to
+/// 9999-12-31T23:59:59Z.
+const FORMATTED: std::ops::RangeInclusive<i64> = -62_167_219_200..=253_402_300_799;
+
+/// Writes `v` in `width` decimal digits at `at`.
+fn put_digits(out: &mut [u8; 20], at: usize, mut v: u32, width: usize) {
+    for i in (0..width).rev() {
+        out[at + i] = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+}
+
+/// Writes the time of day of a text in the form of [`format_rfc3339`]: `sod` seconds of the day.
+fn put_time_of_day(out: &mut [u8; 20], sod: u32) {
+    put_digits(out, 11, sod / 3600, 2);
+    out[13] = b':';
+    put_digits(out, 14, sod / 60 % 60, 2);
+    out[16] = b':';
+    put_digits(out, 17, sod % 60, 2);
+    out[19] = b'Z';
+}
+
 /// Writes `secs` as `YYYY-MM-DDTHH:MM:SSZ` (always 20 bytes for years 0-9999; years outside
 /// that range are clamped, since no log line's expiry is meaningfully before year 0 or after 9999).
 pub fn format_rfc3339(secs: i64, out: &mut [u8; 20]) {
-    const MIN: i64 = -62_167_219_200; // 0000-01-01T00:00:00Z
-    const MAX: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
-    let secs = secs.clamp(MIN, MAX);
+    let secs = secs.clamp(*FORMATTED.start(), *FORMATTED.end());
     let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
-    let sod = secs.rem_euclid(86_400) as u32;
-    let put = |out: &mut [u8; 20], at: usize, v: u32, width: usize| {
-        let mut v = v;
-        for i in (0..width).rev() {
-            out[at + i] = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-    };
-    put(out, 0, year as u32, 4);
+    put_digits(out, 0, year as u32, 4);
     out[4] = b'-';
-    put(out, 5, month, 2);
+    put_digits(out, 5, month, 2);
     out[7] = b'-';
-    put(out, 8, day, 2);
+    put_digits(out, 8, day, 2);
     out[10] = b'T';
-    put(out, 11, sod / 3600, 2);
-    out[13] = b':';
-    put(out, 14, sod / 60 % 60, 2);
-    out[16] = b':';
-    put(out, 17, sod % 60, 2);
-    out[19] = b'Z';
+    put_time_of_day(out, secs.rem_euclid(86_400) as u32);
+}
+
+/// Rewrites `out`, the text [`format_rfc3339`] wrote for `prev` (or zeros, for none), as the text
+/// of `secs`. Lines that each have their own second mostly share their day with the line before,
+/// and then only the time of day is written: the date's calendar arithmetic was most of the cost.
+pub fn reformat_rfc3339(prev: i64, secs: i64, out: &mut [u8; 20]) {
+    let same_day = prev.div_euclid(86_400) == secs.div_euclid(86_400);
+    if same_day && out[0] != 0 && FORMATTED.contains(&prev) && FORMATTED.contains(&secs) {
+        put_time_of_day(out, secs.rem_euclid(86_400) as u32);
+    } else {
+        format_rfc3339(secs, out);
+    }
 }
 
 /// The current wall-clock time in Unix seconds: the one place the system clock is read.
@@ -230,6 +249,28 @@ mod tests {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");
         }
         assert!(parse_rfc3339("2024-02-29T00:00:00Z").is_some());
+    }
+
+    /// From any instant's text to any other's, as a log's expiries come: the same day (where
+    /// only the time of day is written), the next, far away, and past either end of the range.
+    #[test]
+    fn reformatting_writes_what_formatting_does() {
+        let (lo, hi) = (*FORMATTED.start(), *FORMATTED.end());
+        let mut instants =
+            vec![0, -1, 86_399, 86_400, lo - 2, lo - 1, lo, lo + 59, hi - 59, hi, hi + 1, hi + 2, i64::MAX, i64::MIN];
+        let mut x: u64 = 1;
+        for _ in 0..2000 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let base = 1_700_000_000 + (x >> 40) as i64 % 400_000_000;
+            instants.extend([base, base + (x % 7) as i64, base + (x >> 3) as i64 % 90_000]);
+        }
+        for w in instants.windows(2) {
+            let mut b = [0u8; 20];
+            reformat_rfc3339(w[0], w[0], &mut b);
+            assert_eq!(String::from_utf8(b.to_vec()).unwrap(), fmt(w[0]), "{} from none", w[0]);
+            reformat_rfc3339(w[0], w[1], &mut b);
+            assert_eq!(String::from_utf8(b.to_vec()).unwrap(), fmt(w[1]), "{} then {}", w[0], w[1]);
+        }
     }
 
     #[test]

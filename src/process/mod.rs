@@ -14,7 +14,7 @@ use crate::format::{self, EventTimes, Field, Format, json};
 use crate::redact::span::{RuleId, Span};
 use crate::redact::{Action, Counters, Engine, Scratch};
 use crate::retention::{self, BitRetention, Retention};
-use crate::time::format_rfc3339;
+use crate::time::reformat_rfc3339;
 
 /// Appended to a line cut at the length limit, before the tag.
 pub const CUT_MARK: &[u8] = b" [loganon:cut]";
@@ -96,7 +96,7 @@ pub struct LineScratch {
 }
 
 /// The RFC 3339 text of the last instant formatted, kept because consecutive lines mostly share
-/// their tags' instants.
+/// their tags' instants, and otherwise mostly their day (see `reformat_rfc3339`).
 #[derive(Default)]
 struct TimeText {
     at: i64,
@@ -104,12 +104,19 @@ struct TimeText {
 }
 
 impl TimeText {
+    #[inline]
     fn of(&mut self, at: i64) -> &[u8] {
         if self.at != at || self.text[0] == 0 {
-            self.at = at;
-            format_rfc3339(at, &mut self.text);
+            self.write(at);
         }
         &self.text
+    }
+
+    /// Writes the text of `at` over that of the last instant written.
+    #[inline(never)]
+    fn write(&mut self, at: i64) {
+        reformat_rfc3339(self.at, at, &mut self.text);
+        self.at = at;
     }
 }
 
