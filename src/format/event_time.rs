@@ -11,7 +11,7 @@
 //! (a fallback, such as a bracketed time further on, may depend on the rest of the line), and an
 //! access-log time field is trusted only when no bracket before it could hold the time instead.
 
-use super::{Field, Format, access, json, logfmt, syslog, text_event_time};
+use super::{Field, Format, access, clf, json, logfmt, syslog, text_event_time};
 use crate::time::parse_rfc3339_exact;
 
 /// The text a time was last read from, the clock it was read at, and the time.
@@ -71,8 +71,10 @@ impl EventTimes {
         json::event_time(line, tokens, |v| self.json.get(v, now, || parse_rfc3339_exact(v)))
     }
 
-    /// An access line reads the first bracket that holds a time; when no bracket comes before
-    /// the time field's, that is the field, and what it reads depends on the field alone.
+    /// An access line reads the first bracket that holds a time. When no bracket comes before
+    /// the time field's, a time the field holds is that one, and depends on the field alone; a
+    /// field without one sends the reading on through the rest of the line, whose time is not
+    /// kept (the next line with the same field may have another one there).
     #[inline]
     fn access(&mut self, line: &[u8], fields: &[Field], now: i64) -> Option<i64> {
         let read = || text_event_time(line, Format::Access, fields, now);
@@ -81,7 +83,9 @@ impl EventTimes {
         if memchr::memchr(b'[', &line[..field.start - 1]).is_some() {
             return read();
         }
-        self.access.get(&line[field.start..field.end], now, read)
+        // The field's text and its brackets: `[` before it, `]` at its end.
+        let bracketed = &line[field.start - 1..=field.end];
+        self.access.get(&line[field.start..field.end], now, || clf::event_time(bracketed)).or_else(read)
     }
 }
 
@@ -128,6 +132,12 @@ mod tests {
             r#"203.0.113.7 - - [22/Nov/2026:10:00:06 +0000] "GET / HTTP/1.1" 200 1"#,
             r#"203.0.113.8 - - [22/Nov/2026:10:00:06 +0000] "GET / HTTP/1.1" 200 1"#,
             r#"[22/Nov/2026:07:00:00 +0000] - - [22/Nov/2026:10:00:06 +0000] "GET / HTTP/1.1" 200 1"#,
+            // The same time field without a time: the bracket further on is read, each line its own.
+            r#"203.0.113.9 - - [no time] "GET /[22/Nov/2026:06:00:00 +0000] HTTP/1.1" 200 1"#,
+            r#"203.0.113.9 - - [no time] "GET /[22/Nov/2026:05:00:00 +0000] HTTP/1.1" 200 1"#,
+            // A field that reads as a time only with what follows its `]`.
+            r#"203.0.113.9 - - [S]n Nov 22 04:00:00 2026] "GET / HTTP/1.1" 200 1"#,
+            r#"203.0.113.9 - - [S]n Nov 22 03:00:00 2026] "GET / HTTP/1.1" 200 1"#,
         ];
         let got = both(&lines, now);
         for ((memo, fresh), line) in got.iter().zip(lines) {

@@ -141,6 +141,20 @@ fn shared_logs_keep_their_fields_and_lose_their_user_names() {
     }
 }
 
+/// An access line whose time field holds no time takes the bracketed time further on in it:
+/// its own, whatever the line before it held there.
+#[test]
+fn an_access_line_without_a_time_field_takes_its_own_later_time() {
+    let lines = [
+        r#"192.0.2.1 - - [no time] "GET /[10/Oct/2026:13:55:36 +0000] HTTP/1.1" 200 1"#,
+        r#"192.0.2.1 - - [no time] "GET /[10/Jan/2020:13:55:36 +0000] HTTP/1.1" 200 1"#,
+    ];
+    let together = ok(&["--now", NOW], &format!("{}\n{}\n", lines[0], lines[1]));
+    let alone: Vec<String> = lines.iter().map(|l| ok(&["--now", NOW], &format!("{l}\n"))).collect();
+    assert_eq!(together, alone.concat());
+    assert_ne!(alone[0].rsplit_once(' ').unwrap().1, alone[1].rsplit_once(' ').unwrap().1, "{alone:?}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // JSON round trips
 
