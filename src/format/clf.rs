@@ -29,6 +29,19 @@ fn access(b: &[u8], at: usize) -> Option<i64> {
     Some(secs - sign * i64::from(oh * 3600 + om * 60))
 }
 
+/// The seconds into the day of an access-log time field (`dd/Mon/yyyy:HH:MM:SS ±hhmm`, without
+/// its brackets), if the field has that layout and its time of day is in range; the date and
+/// offset are not read. A field with this layout is never read as an error-log time: `ctime`
+/// wants digits where it has `:`.
+pub fn access_time_of_day(s: &[u8]) -> Option<u32> {
+    if s.len() != 26 || s[2] != b'/' || s[6] != b'/' || s[11] != b':' || s[14] != b':' || s[17] != b':' || s[20] != b' '
+    {
+        return None;
+    }
+    let (h, m, sec) = (digits::<2>(s, 12)?, digits::<2>(s, 15)?, digits::<2>(s, 18)?);
+    (h <= 23 && m <= 59 && sec <= 60).then_some(h * 3600 + m * 60 + sec)
+}
+
 /// `Www Mmm dd HH:MM:SS[.ffffff] yyyy]` at `at`, taken as UTC (the log has no offset).
 fn ctime(b: &[u8], at: usize) -> Option<i64> {
     let s = b.get(at..at + 20)?;

@@ -33,6 +33,25 @@ impl Memo {
         }
         self.time
     }
+
+    /// The time of `text`, an access-log time field, when it differs from the remembered one
+    /// only in the time of day (the same `dd/Mon/yyyy:` and ` ±hhmm`) and both have that layout
+    /// ([`clf::access_time_of_day`]): the remembered time was then read from the same date and
+    /// offset, and moves by the difference of the times of day. Log lines that each have their
+    /// own second mostly share their day, and the calendar arithmetic was most of a reading.
+    /// The memo then remembers `text` and its time.
+    fn same_clf_day(&mut self, text: &[u8], now: i64) -> Option<i64> {
+        let (old, time) = (&mut self.text, self.time?);
+        if self.now != now || old.len() != 26 || text.len() != 26 || old[..12] != text[..12] || old[20..] != text[20..]
+        {
+            return None;
+        }
+        let (was, is) = (clf::access_time_of_day(old)?, clf::access_time_of_day(text)?);
+        let time = time - i64::from(was) + i64::from(is);
+        old.copy_from_slice(text);
+        self.time = Some(time);
+        Some(time)
+    }
 }
 
 /// A worker's memos, one per format that writes its time in a known place.
@@ -83,9 +102,17 @@ impl EventTimes {
         if memchr::memchr(b'[', &line[..field.start - 1]).is_some() {
             return read();
         }
+        let text = &line[field.start..field.end];
+        let memo = &mut self.access;
+        if memo.time.is_some() && memo.now == now && memo.text == text {
+            return memo.time;
+        }
+        if let Some(t) = memo.same_clf_day(text, now) {
+            return Some(t);
+        }
         // The field's text and its brackets: `[` before it, `]` at its end.
         let bracketed = &line[field.start - 1..=field.end];
-        self.access.get(&line[field.start..field.end], now, || clf::event_time(bracketed)).or_else(read)
+        memo.get(text, now, || clf::event_time(bracketed)).or_else(read)
     }
 }
 
@@ -135,6 +162,17 @@ mod tests {
             // The same time field without a time: the bracket further on is read, each line its own.
             r#"203.0.113.9 - - [no time] "GET /[22/Nov/2026:06:00:00 +0000] HTTP/1.1" 200 1"#,
             r#"203.0.113.9 - - [no time] "GET /[22/Nov/2026:05:00:00 +0000] HTTP/1.1" 200 1"#,
+            // The same day and offset, another second (and a leap second, and an hour that is
+            // none); then another offset, another day, a field of the same length in another
+            // layout, and one with a bracket inside.
+            r#"203.0.113.7 - - [22/Nov/2026:10:00:07 +0000] "GET / HTTP/1.1" 200 1"#,
+            r#"203.0.113.7 - - [22/Nov/2026:23:59:60 +0000] "GET / HTTP/1.1" 200 1"#,
+            r#"203.0.113.7 - - [22/Nov/2026:24:00:00 +0000] "GET / [22/Nov/2026:01:00:00 +0000]" 200 1"#,
+            r#"203.0.113.7 - - [22/Nov/2026:10:00:08 +0000] "GET / HTTP/1.1" 200 1"#,
+            r#"203.0.113.7 - - [22/Nov/2026:10:00:09 -0700] "GET / HTTP/1.1" 200 1"#,
+            r#"203.0.113.7 - - [21/Nov/2026:10:00:09 -0700] "GET / HTTP/1.1" 200 1"#,
+            r#"203.0.113.7 - - [Sun Nov 22 10:00:09.1 2026] "GET / HTTP/1.1" 200 1"#,
+            r#"203.0.113.7 - - [21/Nov/[026:10:00:10 -0700] "GET / [22/Nov/2026:02:00:00 +0000]" 200 1"#,
             // A field that reads as a time only with what follows its `]`.
             r#"203.0.113.9 - - [S]n Nov 22 04:00:00 2026] "GET / HTTP/1.1" 200 1"#,
             r#"203.0.113.9 - - [S]n Nov 22 03:00:00 2026] "GET / HTTP/1.1" 200 1"#,
