@@ -162,10 +162,12 @@ const CLOCKS: [&str; 5] = [
 /// in bounds, in order, and where they say (strings between quotes, containers to their close,
 /// the root close on a `}`); valid JSON objects are always recognised; escaping round-trips and
 /// leaves no raw control byte. Event times remembered from earlier inputs (which the fuzzer
-/// mostly makes from one another, so they share their time text) are the times read afresh.
+/// mostly makes from one another, so they share their time text) are the times read afresh, and
+/// their text rewritten from the last one's is the text written afresh.
 pub fn formats(data: &[u8]) {
     thread_local! {
         static TIMES: RefCell<EventTimes> = RefCell::default();
+        static STAMP: RefCell<(i64, [u8; 20])> = const { RefCell::new((0, [0; 20])) };
     }
     let mut fields = Vec::new();
     let classes = Classes::of(data);
@@ -187,6 +189,13 @@ pub fn formats(data: &[u8]) {
             if let Some(t) = fresh {
                 let mut stamp = [0u8; 20];
                 loganon::time::format_rfc3339(t, &mut stamp);
+                // The text rewritten from the last instant's is the text written afresh.
+                STAMP.with(|s| {
+                    let (prev, text) = &mut *s.borrow_mut();
+                    loganon::time::reformat_rfc3339(*prev, t, text);
+                    assert_eq!(*text, stamp, "{t} after {prev}");
+                    *prev = t;
+                });
             }
         }
         let _ = format::syslog::event_time(data, now);
