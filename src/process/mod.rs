@@ -112,7 +112,10 @@ impl TimeText {
         &self.text
     }
 
-    /// Writes the text of `at` over that of the last instant written.
+    /// Writes the text of `at` over that of the last instant written (or over zeros, the first
+    /// time). Out of line: most lines share their instant, and inlined into `Processor::line`
+    /// this changed how the compiler laid out the rest of it (0.4% more instructions on the mixed
+    /// sample, none of them here).
     #[inline(never)]
     fn write(&mut self, at: i64) {
         reformat_rfc3339(self.at, at, &mut self.text);
