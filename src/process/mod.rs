@@ -114,7 +114,7 @@ impl TimeText {
 
     /// Writes the text of `at` over that of the last instant written (or over zeros, the first
     /// time). Out of line: most lines share their instant, and inlined into `Processor::line`
-    /// this changed how the compiler laid out the rest of it (0.4% more instructions on the mixed
+    /// this changed how the compiler laid out the rest of it (0.3% more instructions on the mixed
     /// sample, none of them here).
     #[inline(never)]
     fn write(&mut self, at: i64) {
