@@ -5,30 +5,6 @@
 
 use crate::time::{digits, month_abbrev, unix_seconds};
 
-/// `dd/Mon/yyyy:HH:MM:SS ±hhmm]` at `at`.
-fn access(b: &[u8], at: usize) -> Option<i64> {
-    let s = b.get(at..at + 27)?;
-    if s[2] != b'/' || s[6] != b'/' || s[11] != b':' || s[14] != b':' || s[17] != b':' || s[20] != b' ' || s[26] != b']'
-    {
-        return None;
-    }
-    let secs = unix_seconds(
-        i64::from(digits::<4>(s, 7)?),
-        month_abbrev(&s[3..6])?,
-        digits::<2>(s, 0)?,
-        digits::<2>(s, 12)?,
-        digits::<2>(s, 15)?,
-        digits::<2>(s, 18)?,
-    )?;
-    let sign = match s[21] {
-        b'+' => 1,
-        b'-' => -1,
-        _ => return None,
-    };
-    let (oh, om) = (digits::<2>(s, 22)?, digits::<2>(s, 24)?);
-    Some(secs - sign * i64::from(oh * 3600 + om * 60))
-}
-
 /// The seconds into the day of an access-log time field (`dd/Mon/yyyy:HH:MM:SS ±hhmm`, without
 /// its brackets), if the field has that layout and its time of day is in range; the date and
 /// offset are not read. A field with this layout is never read as an error-log time: `ctime`
@@ -40,6 +16,24 @@ pub fn access_time_of_day(s: &[u8]) -> Option<u32> {
     }
     let (h, m, sec) = (digits::<2>(s, 12)?, digits::<2>(s, 15)?, digits::<2>(s, 18)?);
     (h <= 23 && m <= 59 && sec <= 60).then_some(h * 3600 + m * 60 + sec)
+}
+
+/// `dd/Mon/yyyy:HH:MM:SS ±hhmm]` at `at`: its layout and time of day as [`access_time_of_day`]
+/// reads them, from the start of its date, less its offset.
+fn access(b: &[u8], at: usize) -> Option<i64> {
+    let s = b.get(at..at + 27)?;
+    if s[26] != b']' {
+        return None;
+    }
+    let time_of_day = access_time_of_day(&s[..26])?;
+    let day = unix_seconds(i64::from(digits::<4>(s, 7)?), month_abbrev(&s[3..6])?, digits::<2>(s, 0)?, 0, 0, 0)?;
+    let sign = match s[21] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let (oh, om) = (digits::<2>(s, 22)?, digits::<2>(s, 24)?);
+    Some(day + i64::from(time_of_day) - sign * i64::from(oh * 3600 + om * 60))
 }
 
 /// `Www Mmm dd HH:MM:SS[.ffffff] yyyy]` at `at`, taken as UTC (the log has no offset).
