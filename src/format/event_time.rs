@@ -25,13 +25,25 @@ struct Memo {
 impl Memo {
     /// The time `read` gives for `text` at clock `now`: `read` must depend on nothing else.
     fn get(&mut self, text: &[u8], now: i64, read: impl FnOnce() -> Option<i64>) -> Option<i64> {
-        if self.time.is_none() || self.now != now || self.text != text {
-            self.time = read();
-            self.now = now;
-            self.text.clear();
-            self.text.extend_from_slice(text);
+        match self.hit(text, now) {
+            Some(time) => Some(time),
+            None => self.keep(text, now, read()),
         }
-        self.time
+    }
+
+    /// The remembered time, if it was read from `text` at clock `now` (a text that gave none is
+    /// read again).
+    fn hit(&self, text: &[u8], now: i64) -> Option<i64> {
+        self.time.filter(|_| self.now == now && self.text == text)
+    }
+
+    /// Remembers `time` as what `text` gives at clock `now`, and returns it.
+    fn keep(&mut self, text: &[u8], now: i64, time: Option<i64>) -> Option<i64> {
+        self.time = time;
+        self.now = now;
+        self.text.clear();
+        self.text.extend_from_slice(text);
+        time
     }
 
     /// The time of `text`, an access-log time field, when it differs from the remembered one
@@ -48,6 +60,7 @@ impl Memo {
         }
         let (was, is) = (clf::access_time_of_day(old)?, clf::access_time_of_day(text)?);
         let time = time - i64::from(was) + i64::from(is);
+        // Both are 26 bytes: copied over in place.
         old.copy_from_slice(text);
         self.time = Some(time);
         Some(time)
@@ -104,15 +117,15 @@ impl EventTimes {
         }
         let text = &line[field.start..field.end];
         let memo = &mut self.access;
-        if memo.time.is_some() && memo.now == now && memo.text == text {
-            return memo.time;
+        if let Some(time) = memo.hit(text, now) {
+            return Some(time);
         }
-        if let Some(t) = memo.same_clf_day(text, now) {
-            return Some(t);
+        if let Some(time) = memo.same_clf_day(text, now) {
+            return Some(time);
         }
         // The field's text and its brackets: `[` before it, `]` at its end.
         let bracketed = &line[field.start - 1..=field.end];
-        memo.get(text, now, || clf::event_time(bracketed)).or_else(read)
+        memo.keep(text, now, clf::event_time(bracketed)).or_else(read)
     }
 }
 
