@@ -4,8 +4,9 @@
 //! text to seconds, calendar arithmetic included) costs a few hundred instructions, while the
 //! lines of a log mostly share their second with the line before. So each format keeps the text
 //! its last time was read from, and the time read; a line whose time text is the same, at the
-//! same clock, gets that time without reading it again. One memo per format, because a mixed
-//! stream alternates formats line by line.
+//! same clock, gets that time without reading it again. One memo per format (and one for text
+//! lines that start with a bracketed time, as error logs do), because a mixed stream alternates
+//! formats line by line.
 //!
 //! A memo only stands for what its text alone decides: a text that gave no time is read again
 //! (a fallback, such as a bracketed time further on, may depend on the rest of the line), and an
@@ -74,6 +75,7 @@ pub struct EventTimes {
     syslog: Memo,
     logfmt: Memo,
     json: Memo,
+    bracketed: Memo,
 }
 
 impl EventTimes {
@@ -94,7 +96,8 @@ impl EventTimes {
                 None => text_event_time(line, format, fields, now),
             },
             Format::Logfmt => logfmt::event_time(line, fields, |v| self.logfmt.get(v, now, || parse_rfc3339_exact(v))),
-            Format::Json | Format::Text => text_event_time(line, format, fields, now),
+            Format::Text => self.bracketed(line, fields, now),
+            Format::Json => text_event_time(line, format, fields, now),
         }
     }
 
@@ -126,6 +129,27 @@ impl EventTimes {
         // The field's text and its brackets: `[` before it, `]` at its end.
         let bracketed = &line[field.start - 1..=field.end];
         memo.keep(text, now, clf::event_time(bracketed)).or_else(read)
+    }
+
+    /// A text line that starts with a bracket, as an Apache error log's
+    /// `[Sun Dec 04 04:47:44 2005] [error] ...`: the reading tries the line's first brackets in
+    /// turn, and a time read ends at a `]`. So a time read from the line up to its first `]`
+    /// alone is the time the whole line gives, and depends on that text alone; without one there,
+    /// the whole line is read (a `]` inside an error-log weekday hides the field's own end), and
+    /// its time is not kept.
+    #[inline]
+    fn bracketed(&mut self, line: &[u8], fields: &[Field], now: i64) -> Option<i64> {
+        let read = || text_event_time(line, Format::Text, fields, now);
+        if line.first() != Some(&b'[') {
+            return read();
+        }
+        let Some(close) = memchr::memchr(b']', line) else { return read() };
+        let text = &line[..=close];
+        let memo = &mut self.bracketed;
+        if let Some(time) = memo.hit(text, now) {
+            return Some(time);
+        }
+        memo.keep(text, now, clf::event_time(text)).or_else(read)
     }
 }
 
@@ -203,6 +227,19 @@ mod tests {
             // A field that reads as a time only with what follows its `]`.
             r#"203.0.113.9 - - [S]n Nov 22 04:00:00 2026] "GET / HTTP/1.1" 200 1"#,
             r#"203.0.113.9 - - [S]n Nov 22 03:00:00 2026] "GET / HTTP/1.1" 200 1"#,
+            // Error-log lines: the same first bracket, then another second; a first bracket
+            // without a time, before a bracket with one; a `]` inside the weekday; an access-log
+            // time first; a `[` inside the first bracket.
+            "[Sun Nov 22 10:00:20 2026] [error] a",
+            "[Sun Nov 22 10:00:20 2026] [notice] b",
+            "[Sun Nov 22 10:00:21.5 2026] [notice] c",
+            "[client x] [Sun Nov 22 10:00:22 2026] [error] d",
+            "[client x] [Sun Nov 22 10:00:23 2026] [error] d",
+            "[S]n Nov 22 10:00:24 2026] [error] e",
+            "[S]n Nov 22 10:00:25 2026] [error] e",
+            "[22/Nov/2026:10:00:26 +0000] f",
+            "[[Sun Nov 22 10:00:27 2026] g",
+            "[[Sun Nov 22 10:00:27 2026] [Sun Nov 22 10:00:28 2026] g",
         ];
         let got = both(&lines, now);
         for ((memo, fresh), line) in got.iter().zip(lines) {
