@@ -7,6 +7,8 @@
 #   COMPARE_KIND=access|mixed   corpus kind passed to gencorpus.py (default access)
 #   COMPARE_SEED=N              corpus seed (default 1)
 #   COMPARE_RUNS=N              timed runs per tool; the best is reported (default 3)
+#   COMPARE_PGO=1               also time the profile-guided build of scripts/pgo-build.sh
+#                               (built first: about four minutes on two cores)
 #   TMPDIR                      where the temporary corpus is written (mktemp -d)
 #
 # Every tool is timed as `cat CORPUS | TOOL | cat > /dev/null` with a warm page
@@ -58,6 +60,13 @@ target_dir=${CARGO_TARGET_DIR:-target}
 [[ $target_dir = /* ]] || target_dir="$root/$target_dir"
 loganon="$target_dir/release/loganon"
 [[ -x $loganon ]] || die "loganon binary not found at $loganon after the build"
+pgo=${COMPARE_PGO:-0}
+case $pgo in 0|1) ;; *) die "COMPARE_PGO must be 0 or 1 (got '$pgo')" ;; esac
+if [[ $pgo = 1 ]]; then
+    echo "building the profile-guided loganon (scripts/pgo-build.sh) ..." >&2
+    loganon_pgo=$(bash "$script_dir/pgo-build.sh" | tail -n 1) || die "scripts/pgo-build.sh failed"
+    [[ -x $loganon_pgo ]] || die "scripts/pgo-build.sh gave no binary ('$loganon_pgo')"
+fi
 
 # ----------------------------------------------------------------------- corpus
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/loganon-compare.XXXXXX")
@@ -89,6 +98,7 @@ s/[A-Za-z0-9._%+-]+\@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/[EMAIL]/g;
 s/\b[0-9]{13,19}\b/[CARD]/g;'
 
 ids=(cat sed perl lg_t1 lg_all lg_hash_t1 lg_hash_all)
+[[ $pgo = 1 ]] && ids+=(lg_pgo_t1 lg_pgo_all)
 declare -A label=(
     [cat]="cat | cat (baseline)"
     [sed]="sed -E (3 substitutions)"
@@ -97,6 +107,8 @@ declare -A label=(
     [lg_all]="loganon all threads (truncate)"
     [lg_hash_t1]="loganon --threads 1 --ip-mode hash"
     [lg_hash_all]="loganon all threads --ip-mode hash"
+    [lg_pgo_t1]="loganon PGO --threads 1 (truncate)"
+    [lg_pgo_all]="loganon PGO all threads (truncate)"
 )
 
 # Each tool reads stdin and writes stdout; the pipeline around it is the same.
@@ -107,6 +119,8 @@ tool_lg_t1()       { "$loganon" --now "$now" --threads 1; }
 tool_lg_all()      { "$loganon" --now "$now"; }
 tool_lg_hash_t1()  { "$loganon" --now "$now" --threads 1 --ip-mode hash --key-file "$key"; }
 tool_lg_hash_all() { "$loganon" --now "$now" --ip-mode hash --key-file "$key"; }
+tool_lg_pgo_t1()   { "$loganon_pgo" --now "$now" --threads 1; }
+tool_lg_pgo_all()  { "$loganon_pgo" --now "$now"; }
 
 # The tool runs in a subshell whose `times` (second line: its children, i.e.
 # the tool) gives the tool's CPU time, written to file $2.
@@ -189,7 +203,9 @@ for id in "${ids[@]}"; do
 done
 echo
 echo "ratios (MB/s over MB/s)"
-for id in lg_t1 lg_all lg_hash_t1 lg_hash_all; do
+lg_ids=(lg_t1 lg_all lg_hash_t1 lg_hash_all)
+[[ $pgo = 1 ]] && lg_ids+=(lg_pgo_t1 lg_pgo_all)
+for id in "${lg_ids[@]}"; do
     printf '  %-38s is %7sx sed, %7sx perl\n' "${label[$id]}" \
         "$(ratio "${mbs[$id]}" "${mbs[sed]}")" "$(ratio "${mbs[$id]}" "${mbs[perl]}")"
 done
@@ -197,12 +213,22 @@ printf '  %-38s    %7sx (1 thread), %sx (all threads)\n' "hash / truncate" \
     "$(ratio "${mbs[lg_hash_t1]}" "${mbs[lg_t1]}")" "$(ratio "${mbs[lg_hash_all]}" "${mbs[lg_all]}")"
 printf '  %-38s    %7sx (truncate), %sx (hash)\n' "all threads / 1 thread" \
     "$(ratio "${mbs[lg_all]}" "${mbs[lg_t1]}")" "$(ratio "${mbs[lg_hash_all]}" "${mbs[lg_hash_t1]}")"
+if [[ $pgo = 1 ]]; then
+    printf '  %-38s    %7sx (1 thread), %sx (all threads)\n' "PGO / plain build (truncate)" \
+        "$(ratio "${mbs[lg_pgo_t1]}" "${mbs[lg_t1]}")" "$(ratio "${mbs[lg_pgo_all]}" "${mbs[lg_all]}")"
+fi
 echo
 echo "ratios of CPU time (MB/CPU-s over MB/CPU-s: work per byte, less sensitive to load)"
 printf '  %-38s is %7sx sed, %7sx perl\n' "${label[lg_t1]}" \
     "$(ratio "${cpu_mbs[lg_t1]}" "${cpu_mbs[sed]}")" "$(ratio "${cpu_mbs[lg_t1]}" "${cpu_mbs[perl]}")"
 printf '  %-38s    %7sx (1 thread), %sx (all threads)\n' "hash / truncate" \
     "$(ratio "${cpu_mbs[lg_hash_t1]}" "${cpu_mbs[lg_t1]}")" "$(ratio "${cpu_mbs[lg_hash_all]}" "${cpu_mbs[lg_all]}")"
+if [[ $pgo = 1 ]]; then
+    printf '  %-38s is %7sx sed, %7sx perl\n' "${label[lg_pgo_t1]}" \
+        "$(ratio "${cpu_mbs[lg_pgo_t1]}" "${cpu_mbs[sed]}")" "$(ratio "${cpu_mbs[lg_pgo_t1]}" "${cpu_mbs[perl]}")"
+    printf '  %-38s    %7sx (1 thread), %sx (all threads)\n' "PGO / plain build (truncate)" \
+        "$(ratio "${cpu_mbs[lg_pgo_t1]}" "${cpu_mbs[lg_t1]}")" "$(ratio "${cpu_mbs[lg_pgo_all]}" "${cpu_mbs[lg_all]}")"
+fi
 echo
 echo "note: sed/perl do less work (IPv4 + plain emails + bare 13-19 digit runs only;"
 echo "      no IPv6, URL-encoded emails, grouped card numbers or Luhn check)."
