@@ -97,8 +97,12 @@ perl_script='s/\b([0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})\.[0-9]{1,3}\b/$1.0/g;
 s/[A-Za-z0-9._%+-]+\@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/[EMAIL]/g;
 s/\b[0-9]{13,19}\b/[CARD]/g;'
 
-ids=(cat sed perl lg_t1 lg_all lg_hash_t1 lg_hash_all)
-[[ $pgo = 1 ]] && ids+=(lg_pgo_t1 lg_pgo_all)
+# Each PGO run right after its plain counterpart, so that both meet the same moment's load.
+if [[ $pgo = 1 ]]; then
+    ids=(cat sed perl lg_t1 lg_pgo_t1 lg_all lg_pgo_all lg_hash_t1 lg_hash_all)
+else
+    ids=(cat sed perl lg_t1 lg_all lg_hash_t1 lg_hash_all)
+fi
 declare -A label=(
     [cat]="cat | cat (baseline)"
     [sed]="sed -E (3 substitutions)"
