@@ -132,11 +132,12 @@ impl EventTimes {
     }
 
     /// A text line that starts with a bracket, as an Apache error log's
-    /// `[Sun Dec 04 04:47:44 2005] [error] ...`: the reading tries the line's first brackets in
-    /// turn, and a time read ends at a `]`. So a time read from the line up to its first `]`
-    /// alone is the time the whole line gives, and depends on that text alone; without one there,
-    /// the whole line is read (a `]` inside an error-log weekday hides the field's own end), and
-    /// its time is not kept.
+    /// `[Sun Dec 04 04:47:44 2005] [error] ...`: the syslog reading finds no time there, so the
+    /// line's first brackets are tried in turn, and a time read ends at a `]`. So a time read
+    /// from the line up to its first `]` alone is the time the whole line gives, and depends on
+    /// that text alone (a bracket whose reading the first `]` cuts short can hold another `[`
+    /// only in its weekday, where no reading fits). Without one there, the whole line is read
+    /// (a `]` inside an error-log weekday hides the field's own end), and its time is not kept.
     #[inline]
     fn bracketed(&mut self, line: &[u8], fields: &[Field], now: i64) -> Option<i64> {
         let read = || text_event_time(line, Format::Text, fields, now);
