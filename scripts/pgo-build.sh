@@ -53,6 +53,8 @@ target_dir=${CARGO_TARGET_DIR:-target}
 profiles="$target_dir/pgo-profiles"
 train_dir="$target_dir/pgo-train"
 final_dir="$target_dir/pgo"
+# The profile paths go into RUSTFLAGS, which cargo splits at spaces.
+[[ $profiles != *[[:space:]]* ]] || die "the target directory's path holds a space: $target_dir"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/loganon-pgo.XXXXXX")
 cleanup() { rm -rf -- "$tmp"; }
