@@ -36,13 +36,32 @@ fn access(b: &[u8], at: usize) -> Option<i64> {
     Some(day + i64::from(time_of_day) - sign * i64::from(oh * 3600 + om * 60))
 }
 
-/// `Www Mmm dd HH:MM:SS[.ffffff] yyyy]` at `at`, taken as UTC (the log has no offset).
-fn ctime(b: &[u8], at: usize) -> Option<i64> {
-    let s = b.get(at..at + 20)?;
-    if s[3] != b' ' || s[7] != b' ' || s[10] != b' ' || s[13] != b':' || s[16] != b':' {
+/// The seconds into the day of an error-log time with its brackets
+/// (`[Www Mmm dd HH:MM:SS[.ffffff] yyyy]`), if it has that layout and its time of day is in range;
+/// the date is not read (it is the first 12 and the last 6 bytes). A time with this layout is
+/// never read as an access-log time: `access` wants `:` where it has a digit of the seconds.
+pub fn error_time_of_day(t: &[u8]) -> Option<u32> {
+    let n = t.len();
+    if n < 26 || t[0] != b'[' || t[n - 1] != b']' || t[n - 6] != b' ' {
         return None;
     }
-    let day = if s[8] == b' ' { digits::<1>(s, 9)? } else { digits::<2>(s, 8)? };
+    if t[4] != b' ' || t[8] != b' ' || t[11] != b' ' || t[14] != b':' || t[17] != b':' {
+        return None;
+    }
+    match &t[20..n - 6] {
+        [] => {}
+        [b'.', fraction @ ..] if fraction.iter().all(u8::is_ascii_digit) => {}
+        _ => return None,
+    }
+    let (h, m, sec) = (digits::<2>(t, 12)?, digits::<2>(t, 15)?, digits::<2>(t, 18)?);
+    (h <= 23 && m <= 59 && sec <= 60).then_some(h * 3600 + m * 60 + sec)
+}
+
+/// `Www Mmm dd HH:MM:SS[.ffffff] yyyy]` at `at`, just after a `[`, taken as UTC (the log has no
+/// offset): its layout and time of day as [`error_time_of_day`] reads them, from the start of its
+/// date.
+fn ctime(b: &[u8], at: usize) -> Option<i64> {
+    // The fraction's end, where the year's space must be.
     let mut i = at + 19;
     if b.get(i) == Some(&b'.') {
         i += 1;
@@ -50,17 +69,11 @@ fn ctime(b: &[u8], at: usize) -> Option<i64> {
             i += 1;
         }
     }
-    if b.get(i) != Some(&b' ') || b.get(i + 5) != Some(&b']') {
-        return None;
-    }
-    unix_seconds(
-        i64::from(digits::<4>(b, i + 1)?),
-        month_abbrev(&s[4..7])?,
-        day,
-        digits::<2>(s, 11)?,
-        digits::<2>(s, 14)?,
-        digits::<2>(s, 17)?,
-    )
+    let t = b.get(at - 1..=i + 5)?;
+    let time_of_day = error_time_of_day(t)?;
+    let day = if t[9] == b' ' { digits::<1>(t, 10)? } else { digits::<2>(t, 9)? };
+    let year = i64::from(digits::<4>(t, t.len() - 5)?);
+    Some(unix_seconds(year, month_abbrev(&t[5..8])?, day, 0, 0, 0)? + i64::from(time_of_day))
 }
 
 /// The event time of the first bracketed timestamp among the first four `[` of a line.

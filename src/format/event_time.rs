@@ -15,6 +15,14 @@
 use super::{Field, Format, access, clf, json, logfmt, syslog, text_event_time};
 use crate::time::parse_rfc3339_exact;
 
+/// The bytes that hold the date at the start of the two layouts [`Memo::same_day`] knows: an
+/// access-log time field's `dd/Mon/yyyy:` and an error log's `[Www Mmm dd `.
+const DATE_HEAD: usize = 12;
+
+/// The bytes that hold the rest of the date at their end: the access log's ` ±hhmm` and the error
+/// log's ` yyyy]`.
+const DATE_TAIL: usize = 6;
+
 /// The text a time was last read from, the clock it was read at, and the time.
 #[derive(Debug, Default)]
 struct Memo {
@@ -47,24 +55,27 @@ impl Memo {
         time
     }
 
-    /// The time of `text`, an access-log time field, when it differs from the remembered one
-    /// only in the time of day (the same `dd/Mon/yyyy:` and ` ±hhmm`) and both have that layout
-    /// ([`clf::access_time_of_day`]): the remembered time was then read from the same date and
-    /// offset, and moves by the difference of the times of day. Log lines that each have their
-    /// own second mostly share their day, and the calendar arithmetic was most of a reading.
-    /// The memo then remembers `text` and its time.
-    fn same_clf_day(&mut self, text: &[u8], now: i64) -> Option<i64> {
-        let (old, time) = (&mut self.text, self.time?);
-        if self.now != now || old.len() != 26 || text.len() != 26 || old[..12] != text[..12] || old[20..] != text[20..]
+    /// The time of `text` when it differs from the remembered text only in the time of day, both
+    /// having the layout `time_of_day` reads ([`clf::access_time_of_day`] for an access-log time
+    /// field, [`clf::error_time_of_day`] for an error log's bracket): their dates (and offsets)
+    /// are then the same bytes, at both ends ([`DATE_HEAD`], [`DATE_TAIL`]). A remembered time
+    /// was read from that date, so it moves by the difference of the times of day. Log lines
+    /// that each have their own second mostly share their day, and the calendar arithmetic was
+    /// most of a reading. The caller remembers `text` and its time.
+    #[inline]
+    fn same_day(&self, text: &[u8], now: i64, time_of_day: impl Fn(&[u8]) -> Option<u32>) -> Option<i64> {
+        let (old, time) = (&self.text, self.time?);
+        let (n, m) = (old.len(), text.len());
+        if self.now != now
+            || n < DATE_HEAD + DATE_TAIL
+            || m < DATE_HEAD + DATE_TAIL
+            || old[..DATE_HEAD] != text[..DATE_HEAD]
+            || old[n - DATE_TAIL..] != text[m - DATE_TAIL..]
         {
             return None;
         }
-        let (was, is) = (clf::access_time_of_day(old)?, clf::access_time_of_day(text)?);
-        let time = time - i64::from(was) + i64::from(is);
-        // Both are 26 bytes: copied over in place.
-        old.copy_from_slice(text);
-        self.time = Some(time);
-        Some(time)
+        let (was, is) = (time_of_day(old)?, time_of_day(text)?);
+        Some(time - i64::from(was) + i64::from(is))
     }
 }
 
@@ -123,7 +134,10 @@ impl EventTimes {
         if let Some(time) = memo.hit(text, now) {
             return Some(time);
         }
-        if let Some(time) = memo.same_clf_day(text, now) {
+        if let Some(time) = memo.same_day(text, now, clf::access_time_of_day) {
+            // Both texts have the layout's 26 bytes: copied over in place.
+            memo.text[..26].copy_from_slice(&text[..26]);
+            memo.time = Some(time);
             return Some(time);
         }
         // The field's text and its brackets: `[` before it, `]` at its end.
@@ -149,6 +163,9 @@ impl EventTimes {
         let memo = &mut self.bracketed;
         if let Some(time) = memo.hit(text, now) {
             return Some(time);
+        }
+        if let Some(time) = memo.same_day(text, now, clf::error_time_of_day) {
+            return memo.keep(text, now, Some(time));
         }
         memo.keep(text, now, clf::event_time(text)).or_else(read)
     }
@@ -241,6 +258,22 @@ mod tests {
             "[22/Nov/2026:10:00:26 +0000] f",
             "[[Sun Nov 22 10:00:27 2026] g",
             "[[Sun Nov 22 10:00:27 2026] [Sun Nov 22 10:00:28 2026] g",
+            // The same day, another second (with and without a fraction, a fraction without
+            // digits, a leap second, an hour that is none, a fraction that is none); then another
+            // weekday, day, month and year, and a day padded with a space.
+            "[Sun Nov 22 10:00:29 2026] [error] h",
+            "[Sun Nov 22 10:00:30.123456 2026] [error] h",
+            "[Sun Nov 22 10:00:31. 2026] [error] h",
+            "[Sun Nov 22 23:59:60 2026] [error] h",
+            "[Sun Nov 22 24:00:00 2026] [Sun Nov 22 01:00:00 2026] h",
+            "[Sun Nov 22 10:00:32.1x 2026] [Sun Nov 22 02:00:00 2026] h",
+            "[Sun Nov 22 10:00:33 2026] [error] h",
+            "[Mon Nov 22 10:00:34 2026] [error] h",
+            "[Mon Nov 21 10:00:35 2026] [error] h",
+            "[Mon Oct 21 10:00:36 2026] [error] h",
+            "[Mon Oct 21 10:00:37 2025] [error] h",
+            "[Mon Oct  1 10:00:38 2025] [error] h",
+            "[Mon Oct  1 10:00:39 2025] [error] h",
         ];
         let got = both(&lines, now);
         for ((memo, fresh), line) in got.iter().zip(lines) {
