@@ -7,7 +7,7 @@
 #
 # Why: the per-line work is branchy code (format detection, field splitting, the detectors'
 # confirmations) whose layout the compiler guesses. A profile of real runs tells it which
-# branches are taken and which functions are hot: 5 to 7% fewer instructions on the access and
+# branches are taken and which functions are hot: 4 to 8% fewer instructions on the access and
 # mixed samples and on the shared real logs (which are not in the training set), 11% on short
 # lines, 2% in hash mode; the README's performance section has the measured throughput.
 #

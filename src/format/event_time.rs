@@ -152,6 +152,9 @@ impl EventTimes {
     /// that text alone (a bracket whose reading the first `]` cuts short can hold another `[`
     /// only in its weekday, where no reading fits). Without one there, the whole line is read
     /// (a `]` inside an error-log weekday hides the field's own end), and its time is not kept.
+    /// A remembered bracket in the error log's layout got its time from that layout, as no other
+    /// `[` in it can start a reading; so a bracket that differs from it only in the time of day
+    /// moves its time by the difference ([`Memo::same_day`]).
     #[inline]
     fn bracketed(&mut self, line: &[u8], fields: &[Field], now: i64) -> Option<i64> {
         let read = || text_event_time(line, Format::Text, fields, now);
