@@ -5,6 +5,16 @@
 
 use crate::time::{digits, month_abbrev, unix_seconds};
 
+/// The seconds into the day of the `HH:MM:SS` at `at` (the caller has checked the colons), if
+/// each is in range; a leap second (`:60`) counts as the next second, as `unix_seconds` counts it.
+/// Always inlined: called, it cost 0.2% more instructions on an access log whose lines each have
+/// their own second, where the memo reads two time fields per line.
+#[inline(always)]
+fn seconds_of_day(b: &[u8], at: usize) -> Option<u32> {
+    let (h, m, sec) = (digits::<2>(b, at)?, digits::<2>(b, at + 3)?, digits::<2>(b, at + 6)?);
+    (h <= 23 && m <= 59 && sec <= 60).then_some(h * 3600 + m * 60 + sec)
+}
+
 /// The seconds into the day of an access-log time field (`dd/Mon/yyyy:HH:MM:SS ±hhmm`, without
 /// its brackets), if the field has that layout and its time of day is in range; the date and
 /// offset are not read. A field with this layout is never read as an error-log time: `ctime`
@@ -14,8 +24,7 @@ pub fn access_time_of_day(s: &[u8]) -> Option<u32> {
     {
         return None;
     }
-    let (h, m, sec) = (digits::<2>(s, 12)?, digits::<2>(s, 15)?, digits::<2>(s, 18)?);
-    (h <= 23 && m <= 59 && sec <= 60).then_some(h * 3600 + m * 60 + sec)
+    seconds_of_day(s, 12)
 }
 
 /// `dd/Mon/yyyy:HH:MM:SS ±hhmm]` at `at`: its layout and time of day as [`access_time_of_day`]
@@ -53,8 +62,7 @@ pub fn error_time_of_day(t: &[u8]) -> Option<u32> {
         [b'.', fraction @ ..] if fraction.iter().all(u8::is_ascii_digit) => {}
         _ => return None,
     }
-    let (h, m, sec) = (digits::<2>(t, 12)?, digits::<2>(t, 15)?, digits::<2>(t, 18)?);
-    (h <= 23 && m <= 59 && sec <= 60).then_some(h * 3600 + m * 60 + sec)
+    seconds_of_day(t, 12)
 }
 
 /// `Www Mmm dd HH:MM:SS[.ffffff] yyyy]` at `at`, just after a `[`, taken as UTC (the log has no
