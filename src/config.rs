@@ -23,8 +23,9 @@ pub enum ConfigError {
     Usage(String),
     #[error(transparent)]
     Rules(#[from] RuleError),
-    /// An input or rule file could not be read: exit status 1.
-    #[error("{path}: {source}")]
+    /// An input or rule file could not be read: exit status 1. The I/O error is the source, not
+    /// part of the message: `{:#}` would print it twice.
+    #[error("{path}")]
     Io { path: String, source: std::io::Error },
 }
 
