@@ -333,18 +333,23 @@ pub fn occurrences(hay: &[u8], needle: &[u8]) -> usize {
 }
 
 /// How often `value` may legitimately be in the output because the context itself holds it (glued
-/// to a letter, say, where it is not a value at all): as written, or as a JSON string decodes.
+/// to a letter, say, where it is not a value at all): as written, as a JSON string decodes, or as
+/// a JSON line writes it. The last because a raw control byte in a string of a line loganon reads
+/// as JSON comes out escaped, and the hex digits of `\u0014` followed by the context's digits
+/// `111111111111111` spell `4111111111111111` with no card in the input.
 fn allowed(parts: [&[u8]; 2], value: &[u8]) -> usize {
-    let raw: usize = parts.iter().map(|p| occurrences(p, value)).sum();
-    let decoded: usize = parts
-        .iter()
-        .map(|p| {
-            let mut d = Vec::new();
-            json::unescape(p, &mut d);
-            occurrences(&d, value)
-        })
-        .sum();
-    raw.max(decoded)
+    let count = |form: fn(&[u8], &mut Vec<u8>)| -> usize {
+        parts
+            .iter()
+            .map(|p| {
+                let mut d = Vec::new();
+                form(p, &mut d);
+                occurrences(&d, value)
+            })
+            .sum()
+    };
+    let written = count(|p, d| d.extend_from_slice(p));
+    written.max(count(json::unescape)).max(count(json::escape))
 }
 
 /// (a) every line of the input comes out as one tagged line, cut or not; (b) an email, a card,
